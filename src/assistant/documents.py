@@ -1,0 +1,240 @@
+"""Load article files (.txt, .md, .html, .pdf) into cleaned :class:`Article` objects.
+
+Every failure is a :class:`SourceError` naming the file and the fix; callers
+skip that file and go on with the others.
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import re
+from pathlib import Path
+
+from .config import SUPPORTED_SUFFIXES
+from .errors import SourceError
+from .models import Article
+from .text import clean_text, detect_language, sentence_spans
+
+MAX_TITLE_CHARS = 160
+
+_DATE_MARKER = re.compile(r"^\s*date\s*[:=]?\s*(\d{4}-\d{2}-\d{2})\b\s*", re.IGNORECASE)
+_PUBLISHED = re.compile(
+    r"\b(?:publi[ée] le|published(?: on)?|mis à jour le)\s*:?\s*(\d{1,2})(?:er)?\s+([a-zéû]+)\s+(\d{4})",
+    re.IGNORECASE,
+)
+_MONTHS = {
+    m: i + 1
+    for i, names in enumerate(
+        [
+            ("janvier", "january", "jan"), ("février", "fevrier", "february", "feb"),
+            ("mars", "march", "mar"), ("avril", "april", "apr"), ("mai", "may"),
+            ("juin", "june", "jun"), ("juillet", "july", "jul"), ("août", "aout", "august", "aug"),
+            ("septembre", "september", "sep", "sept"), ("octobre", "october", "oct"),
+            ("novembre", "november", "nov"), ("décembre", "decembre", "december", "dec"),
+        ]
+    )
+    for m in names
+}
+# Lines that are page furniture, not article prose (matched on the whole line).
+_FURNITURE = re.compile(
+    r"^(?:a lire aussi|à lire aussi|lire aussi|read more|related|publiez un commentaire|"
+    r"laisser un commentaire|leave a comment|partager(?: cet article)?|share(?: this)?|"
+    r"abonnez-vous.*|inscrivez-vous à (?:notre|la) newsletter.*|subscribe to our newsletter.*|"
+    r"sign up for (?:our|the) newsletter.*|.*soutenez-nous.*|publicité|advertisement|"
+    r"suivez-nous.*|follow us.*)\s*:?$",
+    re.IGNORECASE,
+)
+# After these headings the next short line is a teaser link, not prose.
+_TEASER_HEADINGS = re.compile(r"^(?:a lire aussi|à lire aussi|lire aussi|read more|related)$", re.I)
+_BINARY_SNIFF = 8192
+
+
+def article_id_for(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def list_sources(sources_dir: Path) -> list[Path]:
+    """Article files under ``sources_dir`` (recursive, hidden files skipped), sorted."""
+    if not sources_dir.is_dir():
+        return []
+    found = []
+    for path in sources_dir.rglob("*"):
+        rel = path.relative_to(sources_dir)
+        if any(part.startswith(".") for part in rel.parts):
+            continue
+        if path.is_file() and path.suffix.lower() in SUPPORTED_SUFFIXES:
+            found.append(path)
+    return sorted(found)
+
+
+def load_article(path: Path, source: str, max_bytes: int) -> Article:
+    """Read, decode, extract and clean one file. Raises :class:`SourceError`."""
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise SourceError(
+                source,
+                f"file is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:.0f} MB limit; "
+                "split it or raise --max-file-mb",
+            )
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise SourceError(source, "file disappeared while indexing; it will be picked up next run") from None
+    except OSError as exc:
+        raise SourceError(source, f"cannot read file ({exc.strerror}); check its permissions") from None
+    return parse_article(raw, source)
+
+
+def parse_article(raw: bytes, source: str) -> Article:
+    suffix = Path(source).suffix.lower()
+    content_hash = hashlib.sha256(raw).hexdigest()[:16]
+    html_meta: dict[str, str | None] = {}
+    if suffix == ".pdf":
+        body = _pdf_text(raw, source)
+    else:
+        decoded = decode_bytes(raw, source)
+        if suffix in (".html", ".htm"):
+            body, html_meta = _html_text(decoded, source)
+        else:
+            body = decoded
+    title, date, text = _title_date_and_body(body, source, html_meta.get("title"), html_meta.get("date"))
+    if not text.strip():
+        raise SourceError(source, "no article text found (file is empty or only whitespace); add text or remove it")
+    return Article(
+        id=article_id_for(text),
+        source=source,
+        title=title,
+        date=date,
+        lang=detect_language(text),
+        content_hash=content_hash,
+        text=text,
+    )
+
+
+def decode_bytes(raw: bytes, source: str) -> str:
+    """UTF-8, UTF-8/16 with BOM, then cp1252, then latin-1 — explicitly, never ignoring errors."""
+    if not raw.strip():
+        raise SourceError(source, "file is empty; add text or remove it")
+    for bom, codec in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")):
+        if raw.startswith(bom):
+            try:
+                return raw.decode(codec)
+            except UnicodeDecodeError:
+                raise SourceError(source, f"starts with a {codec} byte-order mark but is not valid {codec}; re-save it as UTF-8") from None
+    if b"\x00" in raw[:_BINARY_SNIFF]:
+        raise SourceError(source, "looks like a binary file, not text; convert it to .txt/.md/.html or remove it")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    for codec in ("cp1252", "latin-1"):
+        try:
+            text = raw.decode(codec)
+        except UnicodeDecodeError:
+            continue
+        if _looks_like_text(text):
+            return text
+    raise SourceError(source, "cannot decode as UTF-8, UTF-16, cp1252 or latin-1; re-save it as UTF-8")
+
+
+def _looks_like_text(text: str) -> bool:
+    sample = text[:_BINARY_SNIFF]
+    controls = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\n\r\t")
+    return controls <= len(sample) * 0.01
+
+
+def _html_text(html: str, source: str) -> tuple[str, dict[str, str | None]]:
+    import trafilatura
+
+    try:
+        body = trafilatura.extract(html, include_comments=False, include_tables=True, favor_recall=True)
+        meta = trafilatura.extract_metadata(html)
+    except Exception as exc:  # trafilatura raises many kinds on broken markup
+        raise SourceError(source, f"cannot extract text from HTML ({exc.__class__.__name__}); check the file") from None
+    if not body:
+        raise SourceError(source, "no article text found in this HTML page; save the article body or a text version")
+    info: dict[str, str | None] = {"title": None, "date": None}
+    if meta is not None:
+        info["title"] = meta.title
+        info["date"] = meta.date if meta.date and re.match(r"\d{4}-\d{2}-\d{2}$", meta.date) else None
+    return body, info
+
+
+def _pdf_text(raw: bytes, source: str) -> str:
+    import io
+
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        reader = PdfReader(io.BytesIO(raw))
+        pages = [page.extract_text() or "" for page in reader.pages]
+    except (PdfReadError, ValueError, KeyError, TypeError) as exc:
+        raise SourceError(source, f"cannot read PDF ({exc}); export it as text instead") from None
+    text = "\n\n".join(pages)
+    if not text.strip():
+        raise SourceError(source, "PDF holds no extractable text (scanned images?); run OCR or export as text")
+    return text
+
+
+def _title_date_and_body(
+    body: str, source: str, html_title: str | None, html_date: str | None
+) -> tuple[str, str | None, str]:
+    text = clean_text(body)
+    date = html_date
+    marker = _DATE_MARKER.match(text)
+    if marker:
+        date = date or marker.group(1)
+        text = text[marker.end() :]
+    text = _drop_furniture(text)
+    lines = text.split("\n")
+    title = (html_title or "").strip()
+    first = lines[0].lstrip("# ").strip() if lines else ""
+    if not title and first and len(first) <= MAX_TITLE_CHARS and not first.endswith((".", "!", "?", ":")):
+        title = first  # a heading line; keep it in the text too (offsets stay simple)
+    # Drop repeated title lines (some sites print the headline twice).
+    if title:
+        kept: list[str] = []
+        seen_title = False
+        for line in lines:
+            if line.lstrip("# ").strip() == title:
+                if seen_title:
+                    continue
+                seen_title = True
+            kept.append(line)
+        text = clean_text("\n".join(kept))
+    if not title:
+        spans = sentence_spans(text)
+        first_sentence = text[spans[0][0] : spans[0][1]] if spans else Path(source).stem
+        title = first_sentence if len(first_sentence) <= MAX_TITLE_CHARS else first_sentence[: MAX_TITLE_CHARS - 1].rstrip() + "…"
+    if date is None:
+        date = _published_date(text)
+    return title, date, text
+
+
+def _drop_furniture(text: str) -> str:
+    out: list[str] = []
+    lines = text.split("\n")
+    skip_teaser = False
+    for line in lines:
+        stripped = line.strip()
+        if skip_teaser and stripped:
+            skip_teaser = False
+            if len(stripped) < 140 and not stripped.endswith("."):
+                continue
+        if stripped and _FURNITURE.match(stripped):
+            skip_teaser = bool(_TEASER_HEADINGS.match(stripped.rstrip(" :")))
+            continue
+        out.append(line)
+    return clean_text("\n".join(out))
+
+
+def _published_date(text: str) -> str | None:
+    m = _PUBLISHED.search(text[:2000])
+    if not m:
+        return None
+    month = _MONTHS.get(m.group(2).lower())
+    if not month:
+        return None
+    return f"{int(m.group(3)):04d}-{month:02d}-{int(m.group(1)):02d}"

@@ -1,0 +1,92 @@
+"""BM25 over chunks, one sub-index per article language (bm25s + Snowball stemmers).
+
+A question is tokenised with each sub-index's own stemmer, so a French question
+still matches names and numbers in English articles and vice versa.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .text import lexical_tokens
+
+
+@dataclass
+class _SubIndex:
+    lang: str
+    chunk_ids: list[str]
+    model: object  # bm25s.BM25
+
+
+class LexicalIndex:
+    def __init__(self, subs: list[_SubIndex]) -> None:
+        self._subs = subs
+
+    @classmethod
+    def build(cls, chunks: list[tuple[str, str, str]]) -> "LexicalIndex":
+        """``chunks``: (chunk_id, lang, text to index)."""
+        import bm25s
+
+        by_lang: dict[str, list[tuple[str, str]]] = {}
+        for cid, lang, text in chunks:
+            by_lang.setdefault(lang, []).append((cid, text))
+        subs = []
+        for lang, items in sorted(by_lang.items()):
+            model = bm25s.BM25(k1=1.2, b=0.75)
+            corpus = [lexical_tokens(text, lang) or ["\x00empty"] for _, text in items]
+            model.index(corpus, show_progress=False)
+            subs.append(_SubIndex(lang, [cid for cid, _ in items], model))
+        return cls(subs)
+
+    def save(self, directory: Path) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        for sub in self._subs:
+            sub_dir = directory / sub.lang
+            sub.model.save(str(sub_dir), show_progress=False)  # type: ignore[attr-defined]
+            (sub_dir / "chunk_ids.json").write_text(json.dumps(sub.chunk_ids))
+
+    @classmethod
+    def load(cls, directory: Path) -> "LexicalIndex":
+        import bm25s
+
+        subs = []
+        if directory.is_dir():
+            for sub_dir in sorted(p for p in directory.iterdir() if p.is_dir()):
+                ids = json.loads((sub_dir / "chunk_ids.json").read_text())
+                model = bm25s.BM25.load(str(sub_dir), show_progress=False)
+                subs.append(_SubIndex(sub_dir.name, ids, model))
+        return cls(subs)
+
+    def search(self, question: str, k: int) -> list[tuple[str, float]]:
+        """Top ``k`` (chunk_id, score), scores normalised to [0, 1] per sub-index."""
+        hits: list[tuple[str, float]] = []
+        for sub in self._subs:
+            tokens = lexical_tokens(question, sub.lang)
+            vocab = sub.model.vocab_dict  # type: ignore[attr-defined]
+            tokens = [t for t in tokens if t in vocab]
+            if not tokens:
+                continue
+            scores = np.asarray(sub.model.get_scores(tokens))  # type: ignore[attr-defined]
+            top = scores.max()
+            if top <= 0:
+                continue
+            order = np.argsort(-scores)[:k]
+            hits.extend((sub.chunk_ids[i], float(scores[i] / top)) for i in order if scores[i] > 0)
+        hits.sort(key=lambda h: -h[1])
+        return hits[:k]
+
+    def raw_scores(self, question: str) -> dict[str, float]:
+        """Un-normalised BM25 score of every matching chunk (for evidence-strength checks)."""
+        out: dict[str, float] = {}
+        for sub in self._subs:
+            tokens = [t for t in lexical_tokens(question, sub.lang) if t in sub.model.vocab_dict]  # type: ignore[attr-defined]
+            if not tokens:
+                continue
+            scores = np.asarray(sub.model.get_scores(tokens))  # type: ignore[attr-defined]
+            for i in np.nonzero(scores)[0]:
+                out[sub.chunk_ids[i]] = float(scores[i])
+        return out
