@@ -79,6 +79,20 @@ class LexicalIndex:
         hits.sort(key=lambda h: -h[1])
         return hits[:k]
 
+    def idf(self, lang: str, tokens: list[str]) -> dict[str, float]:
+        """Inverse document frequency of stemmed tokens in the ``lang`` sub-index.
+
+        A token that no chunk holds gets the highest weight: a question about
+        something the articles never mention should look weakly supported.
+        """
+        sub = next((s for s in self._subs if s.lang == lang), None)
+        out: dict[str, float] = {}
+        ceiling = float(np.log(1 + (max(len(sub.chunk_ids), 1) + 0.5) / 0.5)) if sub else 5.0
+        for token in tokens:
+            value = _idf(sub.model, token) if sub else None
+            out[token] = ceiling if value is None else value
+        return out
+
     def raw_scores(self, question: str) -> dict[str, float]:
         """Un-normalised BM25 score of every matching chunk (for evidence-strength checks)."""
         out: dict[str, float] = {}
@@ -90,3 +104,14 @@ class LexicalIndex:
             for i in np.nonzero(scores)[0]:
                 out[sub.chunk_ids[i]] = float(scores[i])
         return out
+
+
+def _idf(model: object, token: str) -> float | None:
+    vocab = model.vocab_dict  # type: ignore[attr-defined]
+    if token not in vocab:
+        return None
+    indptr = model.scores["indptr"]  # type: ignore[attr-defined]
+    n_docs = model.scores["num_docs"]  # type: ignore[attr-defined]
+    t = vocab[token]
+    df = int(indptr[t + 1] - indptr[t])
+    return float(np.log(1 + (n_docs - df + 0.5) / (df + 0.5)))
