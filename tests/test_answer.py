@@ -1,0 +1,121 @@
+"""The extractive answerer on the seed articles: right sources, verbatim quotes, refusals."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from assistant import Assistant, Config
+from assistant.errors import QuestionError
+from assistant.text import fold
+
+ROOT = Path(__file__).resolve().parents[1]
+SEEDS = [json.loads(line) for line in (ROOT / "tests/eval/seeds.jsonl").read_text().splitlines() if line.strip()]
+
+
+@pytest.fixture(scope="module")
+def bot(tmp_path_factory: pytest.TempPathFactory) -> Assistant:
+    base = tmp_path_factory.mktemp("answer")
+    shutil.copytree(ROOT / "sources", base / "sources")
+    assistant = Assistant(Config(sources_dir=base / "sources", index_dir=base / "index"))
+    assistant.index()
+    return assistant
+
+
+@pytest.fixture(scope="module")
+def answers(bot: Assistant) -> dict[str, object]:
+    return {q["id"]: bot.ask(q["question"]) for q in SEEDS}
+
+
+def test_every_quote_is_verbatim_at_its_offsets(bot: Assistant, answers: dict) -> None:
+    checked = 0
+    for answer in answers.values():
+        for c in answer.citations:
+            assert bot.article_text(c.source)[c.start : c.end] == c.quote
+            assert c.quote in c.passage
+            checked += 1
+    assert checked >= 20
+
+
+def test_every_answer_sentence_ends_with_a_citation(answers: dict) -> None:
+    for answer in answers.values():
+        if answer.refused:
+            continue
+        markers = [int(n) for n in re.findall(r"\[(\d+)\]", answer.answer)]
+        assert sorted(markers) == [c.id for c in answer.citations]
+        assert re.search(r"\]\s*$", answer.answer)
+
+
+def test_answerable_questions_cite_an_expected_source(answers: dict) -> None:
+    wrong = []
+    for q in SEEDS:
+        if not q["answerable"]:
+            continue
+        answer = answers[q["id"]]
+        cited = {c.source for c in answer.citations}
+        if answer.refused or not cited & set(q["expected_sources"]):
+            wrong.append((q["id"], q["question"], sorted(cited)))
+    assert wrong == []
+
+
+def test_unanswerable_questions_are_refused_with_closest_passages(answers: dict) -> None:
+    missed = [q["question"] for q in SEEDS if not q["answerable"] and not answers[q["id"]].refused]
+    assert missed == []
+    for q in SEEDS:
+        if not q["answerable"]:
+            answer = answers[q["id"]]
+            assert answer.citations == [] and answer.retrieved
+
+
+def test_refusal_speaks_the_question_language(bot: Assistant) -> None:
+    assert "articles ne disent pas" in bot.ask("Quel temps fera-t-il demain à Lyon ?").answer
+    assert "articles do not say" in bot.ask("Who won the 2022 football World Cup?").answer
+
+
+def test_how_much_question_gets_the_number(bot: Assistant) -> None:
+    answer = bot.ask("Quel est le montant du contrat entre OpenAI et le Pentagone ?")
+    assert "200 millions" in fold(answer.answer)
+
+
+def test_cross_language_question_finds_french_passage(bot: Assistant) -> None:
+    answer = bot.ask("Who is the CEO of Anthropic?")
+    assert not answer.refused
+    assert "amodei" in fold(answer.answer)
+
+
+def test_agreeing_outlets_are_both_cited(bot: Assistant) -> None:
+    answer = bot.ask("Combien les agences fédérales paieront-elles pour ChatGPT Enterprise ?")
+    assert len({c.source for c in answer.citations}) >= 2
+
+
+def test_follow_up_is_rewritten_from_history(bot: Assistant) -> None:
+    history = [
+        {"role": "user", "content": "Quel prix OpenAI demande-t-il au gouvernement américain ?"},
+        {"role": "assistant", "content": "1 dollar par an."},
+    ]
+    answer = bot.ask("Et Anthropic ?", history=history)
+    assert answer.standalone_question and "Anthropic" in answer.standalone_question
+    assert any(c.source.startswith("003_") for c in answer.citations)
+
+
+@pytest.mark.parametrize(
+    "question, message",
+    [("", "empty"), ("   \n\t", "empty"), ("x" * 20_000, "characters long"), ("\x00\x01\x02", "empty"), ("?!…", "no words")],
+)
+def test_unusable_questions_raise_a_clear_error(bot: Assistant, question: str, message: str) -> None:
+    with pytest.raises(QuestionError, match=message):
+        bot.ask(question)
+
+
+def test_question_in_another_script_gets_an_answer_object(bot: Assistant) -> None:
+    answer = bot.ask("ما هو سعر ChatGPT للحكومة الأمريكية؟")
+    assert isinstance(answer.refused, bool) and answer.retrieved
+
+
+def test_control_characters_are_cleaned(bot: Assistant) -> None:
+    answer = bot.ask("Qui est le PDG\x07 d’Anthropic\u200b ?")
+    assert answer.question == "Qui est le PDG d’Anthropic ?"
