@@ -9,23 +9,28 @@ asked-for kind of thing (a number for "combien", a date for "quand", ...).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from .answer_types import OTHER, holds, question_type
+from .answer_types import DATE, NUMBER, OTHER, PERSON, PLACE, holds, question_type
 from .lexical import LexicalIndex
 from .models import Citation, Passage
-from .text import lexical_tokens, sentence_spans
+from .text import detect_language, lexical_tokens, sentence_spans
 
-# Weights of the sentence score (sum to 1).
-W_LEXICAL = 0.45
-W_CONTEXT = 0.15  # the same lexical share, measured on the sentence's whole passage
-W_DENSE = 0.30
-W_TYPE = 0.10
-# e5 cosine similarities of related question/passage pairs sit in about [0.75, 0.92].
-DENSE_FLOOR, DENSE_SPAN = 0.75, 0.15
+# Weights of the sentence score (each set sums to 1): lexical share of the
+# question's terms in the sentence, the same share in its whole passage, and
+# the e5 similarity of question and sentence. A question in another language
+# than the article shares few words with it: meaning carries it instead.
+SAME_LANGUAGE_WEIGHTS = (0.40, 0.15, 0.45)
+CROSS_LANGUAGE_WEIGHTS = (0.10, 0.05, 0.85)
+# A sentence without the asked-for kind of thing is a weaker answer: much weaker
+# for a number or a date (easy to detect), a little for a name or a place.
+MISSING_TYPE_FACTOR = {NUMBER: 0.75, DATE: 0.75, PERSON: 0.9, PLACE: 0.9}
+# e5 cosine similarities of question/sentence pairs sit in about [0.75, 0.92].
+DENSE_FLOOR, DENSE_SPAN = 0.76, 0.14
 # Below this best-sentence score the evidence is too weak: refuse.
 # Calibrated on tests/eval/seeds.jsonl (see scripts/calibrate_refusal.py).
-REFUSAL_THRESHOLD = 0.42
+REFUSAL_THRESHOLD = 0.45
 CANDIDATE_PASSAGES = 6
 SECOND_SENTENCE_RATIO = 0.9  # a second answer sentence must score this close to the best
 SAME_FACT_OVERLAP = 0.5  # stem overlap above which two sentences say the same thing
@@ -60,15 +65,20 @@ def refusal_text(lang: str) -> str:
     return REFUSALS.get(lang, REFUSALS["en"])
 
 
+SentenceCosines = Callable[[str, int, int], dict[tuple[int, int], float]]
+
+
 class ExtractiveAnswerer:
     name = "extractive"
 
-    def __init__(self, lexical: LexicalIndex, article_text: "ArticleTextLookup") -> None:
+    def __init__(self, lexical: LexicalIndex, article_text: "ArticleTextLookup", sentence_cosines: SentenceCosines | None = None) -> None:
         self.lexical = lexical
         self.article_text = article_text
+        self.sentence_cosines = sentence_cosines
 
-    def score_sentences(self, question: str, passages: list[Passage]) -> list[ScoredSentence]:
+    def score_sentences(self, question: str, passages: list[Passage], question_lang: str | None = None) -> list[ScoredSentence]:
         kind = question_type(question)
+        qlang = question_lang or detect_language(question, default="en")
         seen: set[tuple[str, int]] = set()
         scored: list[ScoredSentence] = []
         q_cache: dict[str, dict[str, float]] = {}
@@ -79,8 +89,9 @@ class ExtractiveAnswerer:
                 weights = self.lexical.idf(passage.lang, sorted(set(lexical_tokens(question, passage.lang))))
                 q_cache[passage.lang] = weights
             total = sum(weights.values()) or 1.0
+            w_lex, w_ctx, w_dense = SAME_LANGUAGE_WEIGHTS if passage.lang == qlang else CROSS_LANGUAGE_WEIGHTS
             context = _coverage(weights, set(lexical_tokens(passage.title + " " + passage.text, passage.lang)), total)
-            dense = min(1.0, max(0.0, (passage.dense_score - DENSE_FLOOR) / DENSE_SPAN))
+            cosines = self.sentence_cosines(article_id, passage.start, passage.end) if self.sentence_cosines else {}
             for start, end in sentence_spans(text, passage.start, passage.end):
                 if (article_id, start) in seen:
                     continue
@@ -89,19 +100,17 @@ class ExtractiveAnswerer:
                 stems = frozenset(lexical_tokens(sentence, passage.lang))
                 if not stems:
                     continue
-                typed = kind != OTHER and holds(kind, sentence, question)
-                score = (
-                    W_LEXICAL * _coverage(weights, stems, total)
-                    + W_CONTEXT * context
-                    + W_DENSE * dense
-                    + (W_TYPE if (typed or kind == OTHER) else 0.0)
-                )
+                cos = _sentence_cos(cosines, start, end, passage.dense_score)
+                dense = min(1.0, max(0.0, (cos - DENSE_FLOOR) / DENSE_SPAN))
+                score = w_lex * _coverage(weights, stems, total) + w_ctx * context + w_dense * dense
+                if kind != OTHER and not holds(kind, sentence, question):
+                    score *= MISSING_TYPE_FACTOR[kind]
                 scored.append(ScoredSentence(passage, article_id, start, end, sentence, stems, score))
         scored.sort(key=lambda s: (-s.score, s.passage.source, s.start))
         return scored
 
     def answer(self, question: str, lang: str, passages: list[Passage]) -> ExtractiveResult:
-        scored = self.score_sentences(question, passages)
+        scored = self.score_sentences(question, passages, lang)
         if not scored or scored[0].score < REFUSAL_THRESHOLD:
             return ExtractiveResult(refusal_text(lang), True, [], scored[0].score if scored else 0.0)
         best = scored[0]
@@ -148,6 +157,12 @@ class ArticleTextLookup:  # pragma: no cover - a typing aid
 
 def _coverage(weights: dict[str, float], stems: set[str] | frozenset[str], total: float) -> float:
     return sum(w for t, w in weights.items() if t in stems) / total
+
+
+def _sentence_cos(cosines: dict[tuple[int, int], float], start: int, end: int, default: float) -> float:
+    """Similarity of the stored sentence vector(s) covering ``[start, end)``; the passage's if none."""
+    inside = [v for (s, e), v in cosines.items() if s >= start and e <= end]
+    return max(inside) if inside else default
 
 
 def _overlap(a: frozenset[str], b: frozenset[str]) -> float:

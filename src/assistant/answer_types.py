@@ -56,3 +56,4 @@ def holds(kind: str, sentence: str, question: str) -> bool:
         if words and not all(w in asked for w in words):
             return True
     return False
+

@@ -14,7 +14,9 @@ import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 
-from .answer import ExtractiveAnswerer, refusal_text
+import numpy as np
+
+from .answer import CANDIDATE_PASSAGES, ExtractiveAnswerer, refusal_text
 from .config import Config
 from .errors import QuestionError
 from .followup import standalone_question
@@ -96,19 +98,21 @@ class Assistant:
         searched = standalone or text
         lang = detect_language(searched, default="en")
         t1 = time.perf_counter()
-        passages = self.retriever.search(searched, k or self.config.k)
-        timings["retrieve"] = (time.perf_counter() - t1) * 1000
+        qvec = self.retriever.embedder.query_vector(searched)
+        timings["embed"] = (time.perf_counter() - t1) * 1000
+        passages = self.retriever.search(searched, max(k or self.config.k, CANDIDATE_PASSAGES), query_vector=qvec)
+        timings["retrieve"] = (time.perf_counter() - t1) * 1000 - timings["embed"]
         t2 = time.perf_counter()
         if self._llm is not None:
             answer = yield from self._llm.stream(searched, lang, passages, self)  # type: ignore[attr-defined]
         else:
-            result = self.extractive().answer(searched, lang, passages)
+            result = self.extractive(qvec).answer(searched, lang, passages)
             answer = Answer(
                 question=text,
                 answer=result.answer,
                 refused=result.refused,
                 citations=result.citations,
-                retrieved=passages,
+                retrieved=passages[: k or self.config.k],
                 support=None if result.refused else 1.0,
             )
             yield answer.answer
@@ -124,14 +128,22 @@ class Assistant:
             return self._llm.condense(question, history)  # type: ignore[attr-defined]
         return standalone_question(question, history)
 
-    def extractive(self) -> ExtractiveAnswerer:
+    def extractive(self, query_vector: np.ndarray | None = None) -> ExtractiveAnswerer:
+        """The offline answerer over the current snapshot; ``query_vector`` enables sentence similarity."""
         snapshot = self.retriever.snapshot()
 
         def lookup(passage: Passage) -> tuple[str, str]:
             article_id = snapshot.catalog.chunks[passage.chunk_id]["article_id"]
             return article_id, snapshot.texts[article_id]
 
-        return ExtractiveAnswerer(snapshot.lexical, lookup)
+        cosines = None
+        if query_vector is not None:
+            qvec = query_vector
+
+            def cosines(article_id: str, start: int, end: int) -> dict[tuple[int, int], float]:
+                return self.retriever.sentence_cosines(article_id, start, end, qvec)
+
+        return ExtractiveAnswerer(snapshot.lexical, lookup, cosines)
 
     def refusal(self, lang: str) -> str:
         return refusal_text(lang)

@@ -18,7 +18,9 @@ from .text import clean_text, detect_language, sentence_spans
 
 MAX_TITLE_CHARS = 160
 
-_DATE_MARKER = re.compile(r"^\s*date\s*[:=]?\s*(\d{4}-\d{2}-\d{2})\b\s*", re.IGNORECASE)
+# "date 2025-08-07" (the seeds) or "date: 2025-08-07" at the start of one of the first lines.
+_DATE_MARKER = re.compile(r"^[ \t]*date[ \t]*[:=]?[ \t]*(\d{4}-\d{2}-\d{2})\b[ \t]*", re.IGNORECASE | re.MULTILINE)
+_DATE_MARKER_LINES = 3
 _PUBLISHED = re.compile(
     r"\b(?:publi[ée] le|published(?: on)?|mis à jour le)\s*:?\s*(\d{1,2})(?:er)?\s+([a-zéû]+)\s+(\d{4})",
     re.IGNORECASE,
@@ -41,17 +43,26 @@ _FURNITURE = re.compile(
     r"^(?:a lire aussi|à lire aussi|lire aussi|read more|related|publiez un commentaire|"
     r"laisser un commentaire|leave a comment|partager(?: cet article)?|share(?: this)?|"
     r"abonnez-vous.*|inscrivez-vous à (?:notre|la) newsletter.*|subscribe to our newsletter.*|"
-    r"sign up for (?:our|the) newsletter.*|.*soutenez-nous.*|publicité|advertisement|"
+    r"sign up for (?:our|the) newsletter.*|publicité|advertisement|"
     r"suivez-nous.*|follow us.*)\s*:?$",
     re.IGNORECASE,
 )
 # After these headings the next short line is a teaser link, not prose.
+# Reader-support pleas ("X est un média indépendant. Soutenez-nous en ...") : a short
+# line that asks for support *and* talks about the outlet, not any line with the word.
+_PLEA = re.compile(r"\b(?:soutenez[- ]nous|support us|support our journalism)\b", re.IGNORECASE)
+_PLEA_CONTEXT = re.compile(
+    r"média|media|journalis|favoris|abonn|subscri|newsletter|don\b|dons\b|donat|actualités|google news|rédaction",
+    re.IGNORECASE,
+)
+_MAX_PLEA_CHARS = 300
 _TEASER_HEADINGS = re.compile(r"^(?:a lire aussi|à lire aussi|lire aussi|read more|related)$", re.I)
 _BINARY_SNIFF = 8192
 
 
-def article_id_for(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+def article_id_for(text: str, title: str = "") -> str:
+    """Stable id from what is embedded (title + cleaned text): same article, same id, whatever its file name."""
+    return hashlib.sha256(f"{title}\x00{text}".encode("utf-8")).hexdigest()[:16]
 
 
 def list_sources(sources_dir: Path) -> list[Path]:
@@ -75,7 +86,7 @@ def load_article(path: Path, source: str, max_bytes: int) -> Article:
         if size > max_bytes:
             raise SourceError(
                 source,
-                f"file is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:.0f} MB limit; "
+                f"file is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:g} MB limit; "
                 "split it or raise --max-file-mb",
             )
         raw = path.read_bytes()
@@ -96,13 +107,15 @@ def parse_article(raw: bytes, source: str) -> Article:
         decoded = decode_bytes(raw, source)
         if suffix in (".html", ".htm"):
             body, html_meta = _html_text(decoded, source)
+        elif suffix in (".md", ".markdown"):
+            body, html_meta = _markdown_text(decoded)
         else:
             body = decoded
     title, date, text = _title_date_and_body(body, source, html_meta.get("title"), html_meta.get("date"))
     if not text.strip():
         raise SourceError(source, "no article text found (file is empty or only whitespace); add text or remove it")
     return Article(
-        id=article_id_for(text),
+        id=article_id_for(text, title),
         source=source,
         title=title,
         date=date,
@@ -126,8 +139,17 @@ def decode_bytes(raw: bytes, source: str) -> str:
         raise SourceError(source, "looks like a binary file, not text; convert it to .txt/.md/.html or remove it")
     try:
         return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
+    except UnicodeDecodeError as exc:
+        bad_at = exc.start
+    valid_multibyte = len(_UTF8_MULTIBYTE.findall(raw))
+    if valid_multibyte and valid_multibyte >= _invalid_utf8_count(raw):
+        # Mostly UTF-8 with a few broken bytes: reading it as cp1252 would turn every accent into mojibake.
+        line = raw.count(b"\n", 0, bad_at) + 1
+        raise SourceError(
+            source,
+            f"is UTF-8 but has invalid bytes (first at byte {bad_at}, line {line}); "
+            "fix or re-save the file as UTF-8",
+        )
     for codec in ("cp1252", "latin-1"):
         try:
             text = raw.decode(codec)
@@ -136,6 +158,16 @@ def decode_bytes(raw: bytes, source: str) -> str:
         if _looks_like_text(text):
             return text
     raise SourceError(source, "cannot decode as UTF-8, UTF-16, cp1252 or latin-1; re-save it as UTF-8")
+
+
+_UTF8_MULTIBYTE = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
+)
+
+
+def _invalid_utf8_count(raw: bytes) -> int:
+    """Invalid byte sequences (each shows as one U+FFFD when replaced; literal U+FFFD excluded)."""
+    return raw.decode("utf-8", errors="replace").count("\ufffd") - raw.count("\ufffd".encode())
 
 
 def _looks_like_text(text: str) -> bool:
@@ -156,9 +188,65 @@ def _html_text(html: str, source: str) -> tuple[str, dict[str, str | None]]:
         raise SourceError(source, "no article text found in this HTML page; save the article body or a text version")
     info: dict[str, str | None] = {"title": None, "date": None}
     if meta is not None:
-        info["title"] = meta.title
-        info["date"] = meta.date if meta.date and re.match(r"\d{4}-\d{2}-\d{2}$", meta.date) else None
+        info["title"] = _short_title(clean_text(meta.title)) if meta.title and meta.title.strip() else None
+        info["date"] = _valid_date(meta.date or "")
     return body, info
+
+
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.DOTALL)
+_MD_RULES: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"<!--.*?-->", re.DOTALL), ""),  # comments
+    (re.compile(r"^```[^\n]*$|^~~~[^\n]*$", re.MULTILINE), ""),  # code fences (keep the code)
+    (re.compile(r"^\s{0,3}\[[^\]]+\]:\s+\S+.*$", re.MULTILINE), ""),  # link reference definitions
+    (re.compile(r"^\s{0,3}(?:[-*_]\s*){3,}$", re.MULTILINE), ""),  # horizontal rules
+    (re.compile(r"^\s{0,3}#{1,6}\s+(.*?)\s*#*\s*$", re.MULTILINE), r"\1"),  # ATX headings
+    (re.compile(r"^\s{0,3}(?:>\s?)+", re.MULTILINE), ""),  # block quotes
+    (re.compile(r"!\[([^\]]*)\]\([^)]*\)"), r"\1"),  # images -> alt text
+    (re.compile(r"\[([^\]]+)\]\([^)]*\)"), r"\1"),  # links -> their text
+    (re.compile(r"\[([^\]]+)\]\[[^\]]*\]"), r"\1"),  # reference links
+    (re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1"), r"\2"),  # strong
+    (re.compile(r"(?<![\w*])\*(?=\S)(.+?)(?<=\S)\*(?![\w*])"), r"\1"),  # emphasis (not a*b*c)
+    (re.compile(r"(?<!\w)_(?=\S)(.+?)(?<=\S)_(?!\w)"), r"\1"),
+    (re.compile(r"`([^`\n]+)`"), r"\1"),  # inline code
+]
+
+
+def _markdown_text(text: str) -> tuple[str, dict[str, str | None]]:
+    """Plain text of a Markdown article, and title/date from a YAML front matter block if any."""
+    info: dict[str, str | None] = {"title": None, "date": None}
+    text = text.replace("\r\n", "\n").lstrip("\ufeff")
+    front = _FRONT_MATTER.match(text)
+    if front:
+        for line in front.group(1).split("\n"):
+            key, _, value = line.partition(":")
+            value = value.strip().strip("'\"")
+            if key.strip().lower() == "title" and value:
+                info["title"] = _short_title(clean_text(value))
+            elif key.strip().lower() == "date" and value:
+                info["date"] = _valid_date(value[:10])
+        text = text[front.end() :]
+    # Setext headings ("Title\n=====") -> the title line alone.
+    text = re.sub(r"^(\S[^\n]*)\n[ \t]*(?:=+|-+)[ \t]*$", r"\1", text, flags=re.MULTILINE)
+    for pattern, replacement in _MD_RULES:
+        text = pattern.sub(replacement, text)
+    return text, info
+
+
+def _short_title(title: str) -> str:
+    return title if len(title) <= MAX_TITLE_CHARS else title[: MAX_TITLE_CHARS - 1].rstrip() + "…"
+
+
+def _valid_date(value: str) -> str | None:
+    """``value`` if it is a real YYYY-MM-DD date, else None."""
+    import datetime
+
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        return None
+    try:
+        datetime.date.fromisoformat(value)
+    except ValueError:
+        return None
+    return value
 
 
 def _pdf_text(raw: bytes, source: str) -> str:
@@ -170,8 +258,10 @@ def _pdf_text(raw: bytes, source: str) -> str:
     try:
         reader = PdfReader(io.BytesIO(raw))
         pages = [page.extract_text() or "" for page in reader.pages]
-    except (PdfReadError, ValueError, KeyError, TypeError) as exc:
+    except PdfReadError as exc:
         raise SourceError(source, f"cannot read PDF ({exc}); export it as text instead") from None
+    except Exception as exc:  # pypdf raises many kinds on damaged files
+        raise SourceError(source, f"cannot read PDF ({exc.__class__.__name__}); export it as text instead") from None
     text = "\n\n".join(pages)
     if not text.strip():
         raise SourceError(source, "PDF holds no extractable text (scanned images?); run OCR or export as text")
@@ -183,10 +273,11 @@ def _title_date_and_body(
 ) -> tuple[str, str | None, str]:
     text = clean_text(body)
     date = html_date
-    marker = _DATE_MARKER.match(text)
-    if marker:
+    head_end = _end_of_line(text, _DATE_MARKER_LINES)
+    marker = _DATE_MARKER.search(text, 0, head_end)
+    if marker and _valid_date(marker.group(1)):
         date = date or marker.group(1)
-        text = text[marker.end() :]
+        text = clean_text(text[: marker.start()] + text[marker.end() :])
     text = _drop_furniture(text)
     lines = text.split("\n")
     title = (html_title or "").strip()
@@ -207,10 +298,23 @@ def _title_date_and_body(
     if not title:
         spans = sentence_spans(text)
         first_sentence = text[spans[0][0] : spans[0][1]] if spans else Path(source).stem
-        title = first_sentence if len(first_sentence) <= MAX_TITLE_CHARS else first_sentence[: MAX_TITLE_CHARS - 1].rstrip() + "…"
+        title = _short_title(first_sentence)
     if date is None:
         date = _published_date(text)
     return title, date, text
+
+
+def _end_of_line(text: str, lines: int) -> int:
+    """Offset of the end of the first ``lines`` non-empty lines."""
+    pos = 0
+    for _ in range(lines):
+        while pos < len(text) and text[pos] == "\n":
+            pos += 1
+        nl = text.find("\n", pos)
+        if nl < 0:
+            return len(text)
+        pos = nl
+    return pos
 
 
 def _drop_furniture(text: str) -> str:
@@ -223,6 +327,8 @@ def _drop_furniture(text: str) -> str:
             skip_teaser = False
             if len(stripped) < 140 and not stripped.endswith("."):
                 continue
+        if stripped and len(stripped) <= _MAX_PLEA_CHARS and _PLEA.search(stripped) and _PLEA_CONTEXT.search(stripped):
+            continue
         if stripped and _FURNITURE.match(stripped):
             skip_teaser = bool(_TEASER_HEADINGS.match(stripped.rstrip(" :")))
             continue
@@ -237,4 +343,4 @@ def _published_date(text: str) -> str | None:
     month = _MONTHS.get(m.group(2).lower())
     if not month:
         return None
-    return f"{int(m.group(3)):04d}-{month:02d}-{int(m.group(1)):02d}"
+    return _valid_date(f"{int(m.group(3)):04d}-{month:02d}-{int(m.group(1)):02d}")

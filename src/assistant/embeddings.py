@@ -93,7 +93,8 @@ class SentenceTransformerEmbeddings(Embeddings):
                 "give a local path, or run once with network access to cache it"
             ) from None
         self.name = f"st:{name_or_path}"
-        self.dimension = int(self._model.get_sentence_embedding_dimension() or 0)
+        get_dimension = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        self.dimension = int(get_dimension() or 0)
         self.max_tokens = int(self._model.max_seq_length)
 
     def passage_vectors(self, texts: list[str]) -> np.ndarray:
@@ -112,7 +113,7 @@ class SentenceTransformerEmbeddings(Embeddings):
         return self.query_vector(text).tolist()
 
     def token_count(self, text: str) -> int:
-        return len(self._model.tokenizer(text, add_special_tokens=True, truncation=False)["input_ids"])
+        return len(self._model.tokenizer(text, add_special_tokens=True, truncation=False, verbose=False)["input_ids"])
 
 
 def _resolve_st_path(name: str) -> str:

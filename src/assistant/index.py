@@ -16,10 +16,13 @@ vectors already written (their ids are content hashes).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
+import sqlite3
 import time
+from contextlib import closing
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -31,6 +34,8 @@ from .config import Config
 from .documents import list_sources, load_article
 from .embeddings import TokenAwareEmbeddings, canonical_name, load_embeddings
 from .errors import (
+    AssistantError,
+    ConfigError,
     IndexCorruptError,
     IndexLockedError,
     IndexMismatchError,
@@ -38,13 +43,21 @@ from .errors import (
     rebuild_hint,
 )
 from .lexical import LexicalIndex
+from . import sentence_vectors
 from .models import Article, ArticleInfo, Chunk, IndexReport, IndexStatus, Problem
 
 CATALOG = "catalog.json"
 FORMAT_VERSION = 1
 COLLECTION = "chunks"
-EMBED_BATCH = 32  # texts per embedding call; Chroma writes are batched separately
-LOCK_WAIT_S = 30.0
+EMBED_BATCH = 32  # texts per embedding call (and per Chroma upsert, under its max batch size)
+# How long a second `assistant index` waits for the first one before giving up.
+LOCK_WAIT_S = float(os.environ.get("ASSISTANT_LOCK_WAIT_S", "30"))
+# What an index folder may hold; anything else means it is not (only) an index.
+_KEEP_ON_WIPE = (".lock", ".gitkeep")
+_INDEX_NAMES = (CATALOG, f"{CATALOG}.tmp", "chroma", "texts", *_KEEP_ON_WIPE)
+# Chroma caches one client system per folder and per process; a wipe bumps the
+# folder's epoch so that every IndexStore of this process reopens its collection.
+_CHROMA_EPOCH: dict[str, int] = {}
 
 Progress = Callable[[int, int, str], None]  # (done, total, what)
 
@@ -71,6 +84,27 @@ class Catalog:
             "last_indexed": self.last_indexed,
         }
 
+    @classmethod
+    def from_json(cls, data: Any) -> "Catalog":
+        """Parse and check the shape of a catalog; ValueError when it is not one."""
+        if not isinstance(data, dict) or data.get("format_version") != FORMAT_VERSION:
+            raise ValueError("not a catalog of this version")
+        settings, articles, chunks = data.get("settings"), data.get("articles"), data.get("chunks")
+        if not (isinstance(settings, dict) and isinstance(articles, dict) and isinstance(chunks, dict)):
+            raise ValueError("settings, articles or chunks missing")
+        for rec in articles.values():
+            if not isinstance(rec, dict) or not all(isinstance(rec.get(k), str) for k in ("id", "content_hash", "title", "lang")):
+                raise ValueError("bad article record")
+        for rec in chunks.values():
+            if not isinstance(rec, dict) or not all(isinstance(rec.get(k), int) for k in ("start", "end")) or not all(
+                isinstance(rec.get(k), str) for k in ("article_id", "source", "title", "lang")
+            ):
+                raise ValueError("bad chunk record")
+        lexical_dir, last = data.get("lexical_dir"), data.get("last_indexed")
+        if not (lexical_dir is None or (isinstance(lexical_dir, str) and _is_lexical_name(lexical_dir))):
+            raise ValueError("bad lexical_dir")
+        return cls(settings, articles, chunks, lexical_dir, last if isinstance(last, str) else None)
+
 
 def settings_for(config: Config, embedder: TokenAwareEmbeddings | None = None) -> dict[str, Any]:
     settings: dict[str, Any] = {
@@ -83,6 +117,14 @@ def settings_for(config: Config, embedder: TokenAwareEmbeddings | None = None) -
     return settings
 
 
+def _is_lexical_name(name: str) -> bool:
+    return name.startswith("lexical-") and name[len("lexical-") :].isdigit()
+
+
+def _is_index_entry(name: str) -> bool:
+    return name in _INDEX_NAMES or _is_lexical_name(name)
+
+
 class IndexStore:
     """Read and update one index directory."""
 
@@ -90,74 +132,107 @@ class IndexStore:
         self.config = config
         self.root = Path(config.index_dir)
         self._chroma: Any = None
+        self._chroma_epoch = -1
 
     # --- reading ------------------------------------------------------------
 
     def exists(self) -> bool:
         return (self.root / CATALOG).is_file()
 
-    def load_catalog(self) -> Catalog:
+    def load_catalog(self, for_writing: bool = False, check_model: bool = True) -> Catalog:
+        """The committed catalog (empty when there is none yet).
+
+        Readers only need the same embedding model; a writer also needs the same
+        chunking settings, or old and new chunks would not match.
+        """
         path = self.root / CATALOG
         if not path.is_file():
             self._refuse_foreign()
             return Catalog.empty(settings_for(self.config))
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            if data.get("format_version") != FORMAT_VERSION:
-                raise ValueError("format version")
-            catalog = Catalog(
-                data["settings"], data["articles"], data["chunks"], data.get("lexical_dir"), data.get("last_indexed")
-            )
-        except (ValueError, KeyError, TypeError, UnicodeDecodeError):
+            catalog = Catalog.from_json(json.loads(path.read_text(encoding="utf-8")))
+        except (ValueError, UnicodeDecodeError, RecursionError):
             raise IndexCorruptError(f"{path} is damaged or from another version; {rebuild_hint(self.root)}") from None
-        self._check_settings(catalog)
+        except OSError as exc:
+            raise IndexCorruptError(f"cannot read {path} ({exc.strerror}); check its permissions, or {rebuild_hint(self.root)}") from None
+        if for_writing:
+            self._check_settings(catalog, ("embedding_model", "chunk_tokens", "chunk_overlap_sentences"))
+        elif check_model:
+            self._check_settings(catalog, ("embedding_model",))
         return catalog
 
-    def _refuse_foreign(self) -> None:
-        if self.root.is_dir() and any(p.name not in (".lock", ".gitkeep") for p in self.root.iterdir()):
-            raise IndexCorruptError(
-                f"{self.root} is not empty but holds no {CATALOG}: it is not an assistant index "
-                f"(or a damaged one); point --index to an empty folder, or {rebuild_hint(self.root)}"
-            )
+    def foreign_entries(self) -> list[str]:
+        """Names in the index folder that an index never writes."""
+        if not self.root.is_dir():
+            return []
+        return sorted(p.name for p in self.root.iterdir() if not _is_index_entry(p.name))
 
-    def _check_settings(self, catalog: Catalog) -> None:
+    def _refuse_foreign(self) -> None:
+        if self.root.exists() and not self.root.is_dir():
+            raise IndexCorruptError(f"{self.root} is a file, not an index folder; pass --index DIR with a folder")
+        foreign = self.foreign_entries()
+        if foreign:
+            shown = ", ".join(foreign[:3]) + (", ..." if len(foreign) > 3 else "")
+            raise IndexCorruptError(
+                f"{self.root} holds files that are not part of an assistant index ({shown}) and no {CATALOG}; "
+                f"point --index to a new or empty folder (assistant index --index NEW_FOLDER), or move those "
+                f"files away and {rebuild_hint(self.root)}"
+            )
+        # Only index parts and no catalog: a first run that was interrupted. The next
+        # run starts from an empty catalog and reuses the vectors already written.
+
+    def _check_settings(self, catalog: Catalog, keys: tuple[str, ...]) -> None:
         wanted = settings_for(self.config)
         have = catalog.settings
-        for key in ("embedding_model", "chunk_tokens", "chunk_overlap_sentences"):
+        for key in keys:
             if have.get(key) != wanted[key]:
                 raise IndexMismatchError(
                     f"{self.root} was built with {key}={have.get(key)!r} but {wanted[key]!r} is configured; "
+                    f"use the same setting (e.g. --embedding-model {have.get('embedding_model')}), or "
+                    f"{rebuild_hint(self.root)} (re-embeds every article)"
+                    if key == "embedding_model"
+                    else f"{self.root} was built with {key}={have.get(key)!r} but {wanted[key]!r} is configured; "
                     f"use the same setting, or {rebuild_hint(self.root)} (re-embeds every article)"
                 )
 
     def article_text(self, article_id: str) -> str:
-        return (self.root / "texts" / f"{article_id}.txt").read_text(encoding="utf-8")
+        path = self.root / "texts" / f"{article_id}.txt"
+        try:
+            return path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            raise IndexCorruptError(f"{path} is missing or damaged; {rebuild_hint(self.root)}") from None
 
     def load_lexical(self, catalog: Catalog) -> LexicalIndex:
         if not catalog.lexical_dir:
             return LexicalIndex([])
         try:
             return LexicalIndex.load(self.root / catalog.lexical_dir)
-        except (OSError, ValueError, KeyError) as exc:
-            raise IndexCorruptError(f"lexical index in {self.root} is damaged ({exc}); {rebuild_hint(self.root)}") from None
+        except Exception as exc:  # bm25s / numpy raise many kinds on damaged files
+            raise IndexCorruptError(
+                f"lexical index in {self.root} is damaged ({exc.__class__.__name__}); {rebuild_hint(self.root)}"
+            ) from None
 
-    def vectorstore(self, embedder: TokenAwareEmbeddings) -> Any:
-        """The langchain-chroma store over ``chroma/`` (opened once)."""
-        if self._chroma is None:
+    def _chroma_path(self) -> str:
+        return str((self.root / "chroma").resolve())
+
+    def vectorstore(self, embedder: TokenAwareEmbeddings | None = None) -> Any:
+        """The langchain-chroma store over ``chroma/`` (opened once per wipe epoch).
+
+        The assistant writes and queries vectors itself (``.collection()``), so the
+        store works without an embedder; ``embedder`` only serves LangChain callers.
+        """
+        epoch = _CHROMA_EPOCH.get(self._chroma_path(), 0)
+        if self._chroma is None or self._chroma_epoch != epoch:
             try:
-                import chromadb
-                from chromadb.config import Settings
                 from langchain_chroma import Chroma
 
-                client = chromadb.PersistentClient(
-                    path=str(self.root / "chroma"), settings=Settings(anonymized_telemetry=False)
-                )
                 self._chroma = Chroma(
                     collection_name=COLLECTION,
                     embedding_function=embedder,  # type: ignore[arg-type]
-                    client=client,
-                    collection_metadata={"hnsw:space": "cosine", "embedding_model": embedder.name},
+                    client=self._client(),
+                    collection_metadata={"hnsw:space": "cosine", "embedding_model": canonical_name(self.config.embedding_model)},
                 )
+                self._chroma_epoch = epoch
             except Exception as exc:  # chromadb raises many kinds on a damaged store
                 raise IndexCorruptError(
                     f"cannot open the vector store in {self.root / 'chroma'} ({exc.__class__.__name__}: {exc}); "
@@ -165,8 +240,19 @@ class IndexStore:
                 ) from None
         return self._chroma
 
+    def collection(self) -> Any:
+        """The Chroma collection of the chunk vectors."""
+        return self.vectorstore()._collection
+
+    def _client(self) -> Any:
+        import chromadb
+        from chromadb.config import Settings
+
+        return chromadb.PersistentClient(path=self._chroma_path(), settings=Settings(anonymized_telemetry=False))
+
     def status(self) -> IndexStatus:
-        catalog = self.load_catalog()
+        catalog = self.load_catalog(check_model=False)  # status describes the index as built
+        self.check_vectors(catalog)
         languages: dict[str, int] = {}
         live = [a for a in catalog.articles.values() if "duplicate_of" not in a]
         for record in live:
@@ -183,6 +269,26 @@ class IndexStore:
             size_bytes=size,
             chunking={k: catalog.settings.get(k) for k in ("chunk_tokens", "chunk_overlap_sentences")},
         )
+
+    def check_vectors(self, catalog: Catalog) -> None:
+        """Cheap health check of the vector store (stdlib sqlite3, no Chroma start-up).
+
+        Catches a missing, foreign or damaged ``chroma.sqlite3`` in milliseconds, so that
+        `status` and an unchanged `index` run report it instead of calling it healthy.
+        """
+        if not catalog.chunks:
+            return
+        db = self.root / "chroma" / "chroma.sqlite3"
+        if not db.is_file():
+            raise IndexCorruptError(f"the vector store {db} is missing; {rebuild_hint(self.root)}")
+        try:
+            with closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)) as conn:
+                conn.execute("SELECT COUNT(*) FROM embeddings").fetchone()
+        except sqlite3.DatabaseError as exc:
+            message = str(exc)
+            if "no such table" in message or "locked" in message:
+                return  # another Chroma layout, or busy: Chroma itself will judge when opened
+            raise IndexCorruptError(f"the vector store {db} is damaged ({message}); {rebuild_hint(self.root)}") from None
 
     def articles(self) -> list[ArticleInfo]:
         catalog = self.load_catalog()
@@ -201,15 +307,18 @@ class IndexStore:
         """Bring the index in line with the sources folder (incremental)."""
         from filelock import FileLock, Timeout
 
-        self.root.mkdir(parents=True, exist_ok=True)
-        lock = FileLock(str(self.root / ".lock"))
+        self._refuse_file()
         try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            lock = FileLock(str(self.root / ".lock"))
             lock.acquire(timeout=LOCK_WAIT_S)
         except Timeout:
             raise IndexLockedError(
-                f"another `assistant index` is writing {self.root} (waited {LOCK_WAIT_S:.0f}s); "
+                f"another `assistant index` is writing {self.root} (waited {LOCK_WAIT_S:g}s); "
                 "let it finish, then run again"
             ) from None
+        except OSError as exc:
+            raise ConfigError(f"cannot create or lock the index folder {self.root} ({exc.strerror}); pass --index DIR with a writable folder") from None
         try:
             if rebuild:
                 self._wipe()
@@ -217,12 +326,38 @@ class IndexStore:
         finally:
             lock.release()
 
+    def _refuse_file(self) -> None:
+        if self.root.exists() and not self.root.is_dir():
+            raise IndexCorruptError(f"{self.root} is a file, not an index folder; pass --index DIR with a folder")
+
     def _wipe(self) -> None:
+        """Delete the index parts (never files that an index does not write)."""
+        self._refuse_foreign_before_wipe()
+        chroma = self.root / "chroma"
+        if chroma.exists():
+            try:  # through the client, so that clients of this process stay coherent
+                client = self._client()
+                if any(getattr(c, "name", c) == COLLECTION for c in client.list_collections()):
+                    client.delete_collection(COLLECTION)
+            except Exception:  # damaged: drop this process's cached client and the files
+                _forget_chroma_system(self._chroma_path())
+                shutil.rmtree(chroma, ignore_errors=True)
+        path = self._chroma_path()
+        _CHROMA_EPOCH[path] = _CHROMA_EPOCH.get(path, 0) + 1
         self._chroma = None
         for child in self.root.iterdir():
-            if child.name in (".lock", ".gitkeep"):
+            if child.name in _KEEP_ON_WIPE or child.name == "chroma" or not _is_index_entry(child.name):
                 continue
             shutil.rmtree(child) if child.is_dir() else child.unlink()
+
+    def _refuse_foreign_before_wipe(self) -> None:
+        foreign = self.foreign_entries()
+        if foreign:
+            shown = ", ".join(foreign[:3]) + (", ..." if len(foreign) > 3 else "")
+            raise IndexCorruptError(
+                f"{self.root} holds files that are not part of an assistant index ({shown}); --rebuild only "
+                f"deletes index files, so move those away first, or point --index to a new or empty folder"
+            )
 
     def write_catalog(self, catalog: Catalog) -> None:
         tmp = self.root / f"{CATALOG}.tmp"
@@ -231,6 +366,19 @@ class IndexStore:
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, self.root / CATALOG)
+
+
+def _forget_chroma_system(path: str) -> None:
+    """Drop Chroma's per-process cached client system for ``path`` (after its files are gone)."""
+    try:
+        from chromadb.api.shared_system_client import SharedSystemClient
+
+        system = SharedSystemClient._identifier_to_system.pop(path, None)
+        SharedSystemClient._identifier_to_refcount.pop(path, None)
+        if system is not None:
+            system.stop()
+    except Exception:  # best effort: a stale cache only matters within this process
+        pass
 
 
 class _Updater:
@@ -243,6 +391,7 @@ class _Updater:
         self.report = IndexReport()
         self._embedder: TokenAwareEmbeddings | None = None
         self._text_cache: dict[str, str] = {}
+        self._max_bytes = int(self.config.max_file_mb * 1_000_000)
 
     @property
     def embedder(self) -> TokenAwareEmbeddings:
@@ -253,60 +402,57 @@ class _Updater:
     def run(self) -> IndexReport:
         started = time.perf_counter()
         store, report = self.store, self.report
-        old = store.load_catalog()
+        old = store.load_catalog(for_writing=True)
         sources_dir = Path(self.config.sources_dir)
-        files = {str(p.relative_to(sources_dir)): p for p in list_sources(sources_dir)}
-        max_bytes = int(self.config.max_file_mb * 1_000_000)
+        files = {p.relative_to(sources_dir).as_posix(): p for p in list_sources(sources_dir)}
 
         new_articles: dict[str, dict[str, Any]] = {}
-        fresh: list[Article] = []  # articles to (re-)chunk and embed
+        fresh: dict[str, list[Chunk]] = {}  # source -> chunks of an article to (re-)index
+        articles: dict[str, Article] = {}
         for source, path in files.items():
             record = old.articles.get(source)
             try:
-                raw_hash = _file_hash(path, max_bytes)
-            except SourceError as exc:
-                report.skipped.append(Problem(source, exc.reason))
-                if record:  # keep what was indexed: a transient read error must not delete it
+                raw_hash = _file_hash(path, source, self._max_bytes)
+                if record and record["content_hash"] == raw_hash:
                     new_articles[source] = record
-                continue
-            if record and record["content_hash"] == raw_hash:
-                new_articles[source] = record
-                if "duplicate_of" not in record:
-                    report.unchanged.append(source)
-                continue
-            try:
-                article = load_article(path, source, max_bytes)
+                    if "duplicate_of" not in record:
+                        report.unchanged.append(source)
+                    continue
+                article = load_article(path, source, self._max_bytes)
+                chunks = self._chunk(article)
             except SourceError as exc:
                 report.skipped.append(Problem(source, exc.reason))
-                if record:
+                if record:  # keep what was indexed: a bad edit or a read error must not delete it
                     new_articles[source] = record
                 continue
             (report.updated if record else report.added).append(source)
             new_articles[source] = _article_record(article)
-            fresh.append(article)
+            articles[source] = article
+            fresh[source] = chunks
         report.removed = sorted(s for s in old.articles if s not in new_articles and "duplicate_of" not in old.articles[s])
 
-        self._mark_duplicates(new_articles, fresh)
-        fresh = [a for a in fresh if "duplicate_of" not in new_articles[a.source]]
-        report.added = [s for s in report.added if "duplicate_of" not in new_articles[s]]
-        report.updated = [s for s in report.updated if "duplicate_of" not in new_articles[s]]
+        self._mark_duplicates(new_articles, fresh, articles)
+        report.added = [s for s in report.added if s in fresh]
+        report.updated = [s for s in report.updated if s in fresh]
 
         changed = bool(fresh) or set(new_articles) != set(old.articles) or any(
             new_articles[s] != old.articles.get(s) for s in new_articles
         )
         if not changed and old.last_indexed:
+            store.check_vectors(old)
             report.chunks_total = len(old.chunks)
             report.seconds = time.perf_counter() - started
             return report
 
-        settings = settings_for(self.config, self.embedder)
+        settings = self._settings(old, needs_model=bool(fresh))
         chunks = {cid: rec for cid, rec in old.chunks.items() if _keeps(rec, new_articles)}
-        new_chunks = [c for a in fresh for c in self._chunk(a)]
-        self._write_texts(fresh)
-        self._embed_and_store(new_chunks)
+        new_chunks = [c for cs in fresh.values() for c in cs]
+        self._write_texts([articles[s] for s in fresh])
+        self._embed_and_store(new_chunks, first_run=not old.last_indexed)
+        report.embed_seconds += sentence_vectors.write(store.root, [articles[s] for s in fresh], self.embedder, self.progress)
         chunks.update({c.id: _chunk_record(c) for c in new_chunks})
 
-        lexical_dir = self._write_lexical(chunks, new_articles, old.lexical_dir)
+        lexical_dir = self._write_lexical(chunks)
         catalog = Catalog(settings, new_articles, chunks, lexical_dir,
                           datetime.now(timezone.utc).isoformat(timespec="seconds"))
         store.write_catalog(catalog)  # <- commit point
@@ -315,25 +461,50 @@ class _Updater:
         report.seconds = time.perf_counter() - started
         return report
 
-    def _mark_duplicates(self, articles: dict[str, dict[str, Any]], fresh: list[Article]) -> None:
-        """The same cleaned text under two names is indexed once (the first name wins)."""
+    def _settings(self, old: Catalog, needs_model: bool) -> dict[str, Any]:
+        if not needs_model and "dimension" in old.settings:  # removals only: no model to load
+            return {**settings_for(self.config), "dimension": old.settings["dimension"]}
+        return settings_for(self.config, self.embedder)
+
+    def _mark_duplicates(
+        self, records: dict[str, dict[str, Any]], fresh: dict[str, list[Chunk]], articles: dict[str, Article]
+    ) -> None:
+        """The same article (same title and cleaned text) under two names is indexed once.
+
+        The name already indexed keeps the article; among new names the first in
+        order wins. When the indexed name goes away, a duplicate takes over.
+        """
         owner: dict[str, str] = {}
-        for source in sorted(articles, key=lambda s: ("duplicate_of" in articles[s], s)):
-            rec = articles[source]
+
+        def rank(source: str) -> tuple[bool, bool, str]:
+            return ("duplicate_of" in records[source], source in fresh, source)
+
+        for source in sorted(records, key=rank):
+            rec = records[source]
             aid = rec["id"]
             if aid in owner and owner[aid] != source:
-                articles[source] = {**rec, "duplicate_of": owner[aid]}
+                records[source] = {**rec, "duplicate_of": owner[aid]}
                 self.report.duplicates[source] = owner[aid]
-            else:
-                owner.setdefault(aid, source)
-                if "duplicate_of" in rec:  # its original is gone: index it for real
-                    articles[source] = {k: v for k, v in rec.items() if k != "duplicate_of"}
-                    fresh.append(self._reload(source))
-                    self.report.added.append(source)
+                fresh.pop(source, None)
+                articles.pop(source, None)
+                continue
+            if "duplicate_of" in rec:  # its original is gone or changed: index it for real
+                try:
+                    article = self._reload(source)
+                    chunks = self._chunk(article)
+                except SourceError as exc:
+                    self.report.skipped.append(Problem(source, exc.reason))
+                    del records[source]  # not indexed yet: the next run tries again
+                    continue
+                records[source] = _article_record(article)
+                articles[source] = article
+                fresh[source] = chunks
+                self.report.added.append(source)
+                aid = article.id
+            owner.setdefault(aid, source)
 
     def _reload(self, source: str) -> Article:
-        path = Path(self.config.sources_dir) / source
-        return load_article(path, source, int(self.config.max_file_mb * 1_000_000))
+        return load_article(Path(self.config.sources_dir) / source, source, self._max_bytes)
 
     def _chunk(self, article: Article) -> list[Chunk]:
         e = self.embedder
@@ -343,32 +514,57 @@ class _Updater:
         texts = self.store.root / "texts"
         texts.mkdir(exist_ok=True)
         for article in articles:
+            self._text_cache[article.id] = article.text
             target = texts / f"{article.id}.txt"
             if not target.exists():
                 tmp = target.with_suffix(".tmp")
                 tmp.write_text(article.text, encoding="utf-8")
                 os.replace(tmp, target)
 
-    def _embed_and_store(self, chunks: list[Chunk]) -> None:
+    def _embed_and_store(self, chunks: list[Chunk], first_run: bool) -> None:
         if not chunks:
             return
-        vs = self.store.vectorstore(self.embedder)
-        collection = vs._collection
-        # Resume after an interrupted run: vectors whose ids already exist are reused.
-        existing: set[str] = set()
-        ids = [c.id for c in chunks]
-        for i in range(0, len(ids), 500):
-            existing.update(collection.get(ids=ids[i : i + 500], include=[])["ids"])
-        todo = [c for c in chunks if c.id not in existing]
-        total = len(todo)
-        self.report.chunks_embedded = total
-        t0 = time.perf_counter()
-        for i in range(0, total, EMBED_BATCH):
-            batch = todo[i : i + EMBED_BATCH]
-            self._add_batch(collection, batch)
-            if self.progress:
-                self.progress(min(i + EMBED_BATCH, total), total, "embedding chunks")
-        self.report.embed_seconds = time.perf_counter() - t0
+        with _vector_store_errors(self.store.root):
+            collection = self._collection(first_run)
+            # Resume after an interrupted run (or a renamed file): vectors whose ids exist are reused,
+            # their citation metadata refreshed when it changed (same text under a new name or date).
+            by_id = {c.id: c for c in chunks}
+            existing: dict[str, Any] = {}
+            ids = list(by_id)
+            for i in range(0, len(ids), 500):
+                got = collection.get(ids=ids[i : i + 500], include=["metadatas"])
+                existing.update(zip(got["ids"], got["metadatas"] or [None] * len(got["ids"])))
+            stale = [cid for cid, meta in existing.items() if meta != _chunk_metadata(by_id[cid])]
+            for i in range(0, len(stale), 500):
+                batch = stale[i : i + 500]
+                collection.update(ids=batch, metadatas=[_chunk_metadata(by_id[cid]) for cid in batch])
+            todo = [c for c in chunks if c.id not in existing]
+            total = len(todo)
+            self.report.chunks_embedded = total
+            t0 = time.perf_counter()
+            for i in range(0, total, EMBED_BATCH):
+                self._add_batch(collection, todo[i : i + EMBED_BATCH])
+                if self.progress:
+                    self.progress(min(i + EMBED_BATCH, total), total, "embedding chunks")
+            self.report.embed_seconds = time.perf_counter() - t0
+
+    def _collection(self, first_run: bool) -> Any:
+        """The chunk collection, checked to hold vectors of the configured model."""
+        collection = self.store.collection()
+        built_with = (collection.metadata or {}).get("embedding_model")
+        model = canonical_name(self.config.embedding_model)
+        if built_with in (None, model):
+            return collection
+        if first_run:  # leftovers of an interrupted first run with another model: not committed, drop them
+            client = collection._client if hasattr(collection, "_client") else self.store._client()
+            client.delete_collection(COLLECTION)
+            path = self.store._chroma_path()
+            _CHROMA_EPOCH[path] = _CHROMA_EPOCH.get(path, 0) + 1
+            return self.store.collection()
+        raise IndexCorruptError(
+            f"the vector store in {self.store.root / 'chroma'} holds vectors of {built_with!r}, the catalog says "
+            f"{model!r}; {rebuild_hint(self.store.root)}"
+        )
 
     def _add_batch(self, collection: Any, batch: list[Chunk]) -> None:
         # Straight to the collection rather than Chroma.add_texts: the vector is of
@@ -381,9 +577,9 @@ class _Updater:
             metadatas=[_chunk_metadata(c) for c in batch],
         )
 
-    def _write_lexical(self, chunks: dict[str, dict[str, Any]], articles: dict[str, dict[str, Any]], old_dir: str | None) -> str:
+    def _write_lexical(self, chunks: dict[str, dict[str, Any]]) -> str:
         root = self.store.root
-        generation = 1 + max([int(p.name.split("-")[1]) for p in root.glob("lexical-*") if p.name.split("-")[1].isdigit()] or [0])
+        generation = 1 + max([int(p.name.split("-")[1]) for p in root.glob("lexical-*") if _is_lexical_name(p.name)] or [0])
         name = f"lexical-{generation:06d}"
         items = []
         for cid, rec in chunks.items():
@@ -399,35 +595,58 @@ class _Updater:
         return self._text_cache[aid][rec["start"] : rec["end"]]
 
     def _collect_garbage(self, catalog: Catalog) -> None:
+        """After the commit: drop what the new catalog no longer lists (best effort)."""
         root = self.store.root
         for path in root.glob("lexical-*"):
-            if path.name != catalog.lexical_dir:
+            if path.name != catalog.lexical_dir and _is_lexical_name(path.name):
                 shutil.rmtree(path, ignore_errors=True)
         live_articles = {rec["id"] for rec in catalog.articles.values()}
+        sentence_vectors.collect_garbage(root, live_articles)
         for path in (root / "texts").glob("*"):
             if path.stem not in live_articles or path.suffix != ".txt":
                 path.unlink(missing_ok=True)
         if (root / "chroma").exists():
-            collection = self.store.vectorstore(self.embedder)._collection
-            stale = [cid for cid in collection.get(include=[])["ids"] if cid not in catalog.chunks]
-            for i in range(0, len(stale), 1000):
-                collection.delete(ids=stale[i : i + 1000])
+            try:
+                collection = self.store.collection()
+                stale = [cid for cid in collection.get(include=[])["ids"] if cid not in catalog.chunks]
+                for i in range(0, len(stale), 1000):
+                    collection.delete(ids=stale[i : i + 1000])
+            except Exception:  # readers ignore vectors the catalog does not list; the next run retries
+                pass
 
 
-def _file_hash(path: Path, max_bytes: int) -> str:
-    import hashlib
+class _vector_store_errors:
+    """Turn Chroma's many exception kinds into one clear IndexCorruptError."""
 
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: object) -> bool:
+        if exc is None or not isinstance(exc, Exception) or isinstance(exc, AssistantError):
+            return False
+        raise IndexCorruptError(
+            f"cannot write the vector store in {self.root / 'chroma'} ({exc.__class__.__name__}: {exc}); "
+            f"{rebuild_hint(self.root)}"
+        ) from None
+
+
+def _file_hash(path: Path, source: str, max_bytes: int) -> str:
+    """Hash of the raw bytes (what ``Article.content_hash`` holds), after the size check."""
     try:
         size = path.stat().st_size
         if size > max_bytes:
             raise SourceError(
-                path.name, f"file is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:.0f} MB limit; split it or raise --max-file-mb"
+                source,
+                f"file is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:g} MB limit; split it or raise --max-file-mb",
             )
         return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
     except FileNotFoundError:
-        raise SourceError(path.name, "file disappeared while indexing; it will be picked up next run") from None
+        raise SourceError(source, "file disappeared while indexing; it will be picked up next run") from None
     except OSError as exc:
-        raise SourceError(path.name, f"cannot read file ({exc.strerror}); check its permissions") from None
+        raise SourceError(source, f"cannot read file ({exc.strerror}); check its permissions") from None
 
 
 def _article_record(article: Article) -> dict[str, Any]:

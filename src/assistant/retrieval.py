@@ -1,4 +1,6 @@
-"""Hybrid retrieval: dense (Chroma, the index's embedder) + BM25, fused by weighted RRF.
+"""Hybrid retrieval: dense (Chroma, the index's embedder) + BM25, fused by weighted RRF,
+then the fused candidates re-scored with the e5 similarity of the passage and of
+its closest sentence, and the share of the question's terms the passage holds.
 
 A :class:`Retriever` holds one catalog snapshot; it reloads when the catalog
 file changes, so a search sees the old index or the new one, never a mix.
@@ -17,7 +19,8 @@ from .embeddings import TokenAwareEmbeddings, load_embeddings
 from .index import CATALOG, Catalog, IndexStore
 from .lexical import LexicalIndex
 from .models import Passage
-from .text import detect_language
+from .text import detect_language, lexical_tokens
+from . import sentence_vectors
 
 RRF_K = 60
 CANDIDATES = 40  # per retriever, before fusion
@@ -26,6 +29,10 @@ LEXICAL_WEIGHT = 1.0
 # A question in another language than the article shares few stems with it;
 # its BM25 hits are then mostly names and numbers, so they count less.
 CROSS_LANGUAGE_LEXICAL_WEIGHT = 0.3
+# Re-scoring of the fused candidates. Weights fitted on one random half of the
+# piaf-fr questions and checked on the other half (hit@1 0.72 -> 0.79; see README).
+RESCORE_CANDIDATES = 30
+W_RRF, W_PASSAGE_COS, W_COVERAGE, W_SENTENCE_COS = 30.0, 4.0, 1.0, 6.0
 
 
 @dataclass
@@ -34,6 +41,8 @@ class _Snapshot:
     catalog: Catalog
     lexical: LexicalIndex
     texts: dict[str, str]  # article id -> cleaned text
+    chunk_vectors: dict[str, np.ndarray]
+    sentences: dict[str, sentence_vectors.ArticleSentences]
 
 
 class Retriever:
@@ -53,7 +62,7 @@ class Retriever:
         path = self.store.root / CATALOG
         try:
             mtime = os.stat(path).st_mtime_ns
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):  # no index yet, or --index names a file (load_catalog says so)
             mtime = -1
         if self._snapshot is None or self._snapshot.mtime_ns != mtime:
             catalog = self.store.load_catalog()
@@ -61,7 +70,10 @@ class Retriever:
             for rec in catalog.articles.values():
                 if "duplicate_of" not in rec and rec["id"] not in texts:
                     texts[rec["id"]] = self.store.article_text(rec["id"])
-            self._snapshot = _Snapshot(mtime, catalog, self.store.load_lexical(catalog), texts)
+            self._snapshot = _Snapshot(
+                mtime, catalog, self.store.load_lexical(catalog), texts,
+                self._chunk_vectors(catalog), sentence_vectors.load(self.store.root, set(texts)),
+            )
         return self._snapshot
 
     def article_text(self, article_id: str) -> str:
@@ -84,10 +96,50 @@ class Retriever:
                 continue
             weight = LEXICAL_WEIGHT if rec["lang"] == qlang else CROSS_LANGUAGE_LEXICAL_WEIGHT
             fused[cid] = fused.get(cid, 0.0) + weight / (RRF_K + rank)
-        dense_scores = dict(dense)
         lexical_scores = dict(lexical)
-        ranked = sorted(fused, key=lambda cid: -fused[cid])[:k]
-        return [self._passage(snap, cid, fused[cid], dense_scores.get(cid, 0.0), lexical_scores.get(cid, 0.0)) for cid in ranked]
+        candidates = sorted(fused, key=lambda cid: -fused[cid])[:RESCORE_CANDIDATES]
+        weights: dict[str, dict[str, float]] = {}
+        scored = []
+        for cid in candidates:
+            rec = snap.catalog.chunks[cid]
+            lang = rec["lang"]
+            if lang not in weights:
+                weights[lang] = snap.lexical.idf(lang, sorted(set(lexical_tokens(question, lang))))
+            cos = self._cos(snap, cid, qvec)
+            sentence_cos = self._best_sentence_cos(snap, rec, qvec, default=cos)
+            text = snap.texts[rec["article_id"]][rec["start"] : rec["end"]]
+            coverage = _coverage(weights[lang], set(lexical_tokens(rec["title"] + " " + text, lang)))
+            score = W_RRF * fused[cid] + W_PASSAGE_COS * cos + W_COVERAGE * coverage + W_SENTENCE_COS * sentence_cos
+            scored.append((score, cid, cos))
+        scored.sort(key=lambda x: -x[0])
+        return [self._passage(snap, cid, score, cos, lexical_scores.get(cid, 0.0)) for score, cid, cos in scored[:k]]
+
+    def _chunk_vectors(self, catalog: Catalog) -> dict[str, np.ndarray]:
+        if not catalog.chunks:
+            return {}
+        collection = self.store.vectorstore(self.embedder)._collection
+        got = collection.get(ids=list(catalog.chunks), include=["embeddings"])
+        return {cid: np.asarray(vec, dtype=np.float32) for cid, vec in zip(got["ids"], got["embeddings"])}
+
+    def _cos(self, snap: _Snapshot, cid: str, qvec: np.ndarray) -> float:
+        vec = snap.chunk_vectors.get(cid)
+        return float(vec @ qvec) if vec is not None else 0.0
+
+    def _best_sentence_cos(self, snap: _Snapshot, rec: dict[str, Any], qvec: np.ndarray, default: float) -> float:
+        sentences = snap.sentences.get(rec["article_id"])
+        if sentences is None:
+            return default
+        rows = sentences.within(rec["start"], rec["end"])
+        return float((sentences.vectors[rows] @ qvec).max()) if len(rows) else default
+
+    def sentence_cosines(self, article_id: str, start: int, end: int, qvec: np.ndarray) -> dict[tuple[int, int], float]:
+        """e5 similarity of ``qvec`` with each stored sentence inside ``[start, end)`` of an article."""
+        sentences = self.snapshot().sentences.get(article_id)
+        if sentences is None:
+            return {}
+        rows = sentences.within(start, end)
+        sims = sentences.vectors[rows] @ qvec
+        return {(int(sentences.spans[r, 0]), int(sentences.spans[r, 1])): float(v) for r, v in zip(rows, sims)}
 
     def _dense(self, snap: _Snapshot, qvec: np.ndarray, n: int) -> list[tuple[str, float]]:
         collection = self.store.vectorstore(self.embedder)._collection
@@ -118,3 +170,8 @@ class Retriever:
 
     def passage_article_id(self, passage: Passage) -> str:
         return self.snapshot().catalog.chunks[passage.chunk_id]["article_id"]
+
+
+def _coverage(weights: dict[str, float], stems: set[str]) -> float:
+    total = sum(weights.values())
+    return sum(w for t, w in weights.items() if t in stems) / total if total else 0.0

