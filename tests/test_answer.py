@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -18,12 +17,8 @@ SEEDS = [json.loads(line) for line in (ROOT / "tests/eval/seeds.jsonl").read_tex
 
 
 @pytest.fixture(scope="module")
-def bot(tmp_path_factory: pytest.TempPathFactory) -> Assistant:
-    base = tmp_path_factory.mktemp("answer")
-    shutil.copytree(ROOT / "sources", base / "sources")
-    assistant = Assistant(Config(sources_dir=base / "sources", index_dir=base / "index"))
-    assistant.index()
-    return assistant
+def bot(seed_index: Config) -> Assistant:
+    return Assistant(seed_index)
 
 
 @pytest.fixture(scope="module")

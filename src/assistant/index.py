@@ -47,6 +47,7 @@ from . import sentence_vectors
 from .models import Article, ArticleInfo, Chunk, IndexReport, IndexStatus, Problem
 
 CATALOG = "catalog.json"
+CHUNKER_VERSION = "paragraph-sentences-2"
 FORMAT_VERSION = 1
 COLLECTION = "chunks"
 EMBED_BATCH = 32  # texts per embedding call (and per Chroma upsert, under its max batch size)
@@ -54,7 +55,7 @@ EMBED_BATCH = 32  # texts per embedding call (and per Chroma upsert, under its m
 LOCK_WAIT_S = float(os.environ.get("ASSISTANT_LOCK_WAIT_S", "30"))
 # What an index folder may hold; anything else means it is not (only) an index.
 _KEEP_ON_WIPE = (".lock", ".gitkeep")
-_INDEX_NAMES = (CATALOG, f"{CATALOG}.tmp", "chroma", "texts", *_KEEP_ON_WIPE)
+_INDEX_NAMES = (CATALOG, f"{CATALOG}.tmp", "chroma", "texts", sentence_vectors.FOLDER, *_KEEP_ON_WIPE)
 # Chroma caches one client system per folder and per process; a wipe bumps the
 # folder's epoch so that every IndexStore of this process reopens its collection.
 _CHROMA_EPOCH: dict[str, int] = {}
@@ -111,6 +112,8 @@ def settings_for(config: Config, embedder: TokenAwareEmbeddings | None = None) -
         "embedding_model": canonical_name(config.embedding_model),
         "chunk_tokens": config.chunk_tokens,
         "chunk_overlap_sentences": config.chunk_overlap_sentences,
+        # Bumped whenever chunk boundaries or stored vectors change meaning.
+        "chunker": CHUNKER_VERSION,
     }
     if embedder is not None:
         settings["dimension"] = embedder.dimension
@@ -156,7 +159,7 @@ class IndexStore:
         except OSError as exc:
             raise IndexCorruptError(f"cannot read {path} ({exc.strerror}); check its permissions, or {rebuild_hint(self.root)}") from None
         if for_writing:
-            self._check_settings(catalog, ("embedding_model", "chunk_tokens", "chunk_overlap_sentences"))
+            self._check_settings(catalog, ("embedding_model", "chunk_tokens", "chunk_overlap_sentences", "chunker"))
         elif check_model:
             self._check_settings(catalog, ("embedding_model",))
         return catalog
