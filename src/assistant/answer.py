@@ -32,7 +32,7 @@ DENSE_FLOOR, DENSE_SPAN = 0.76, 0.14
 # Calibrated on tests/eval/seeds.jsonl (see scripts/calibrate_refusal.py).
 REFUSAL_THRESHOLD = 0.45
 CANDIDATE_PASSAGES = 6
-SECOND_SENTENCE_RATIO = 0.9  # a second answer sentence must score this close to the best
+SECOND_SENTENCE_RATIO = 0.8  # a second answer sentence must score this close to the best
 SAME_FACT_OVERLAP = 0.5  # stem overlap above which two sentences say the same thing
 MAX_CORROBORATING = 2
 
