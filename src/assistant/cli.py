@@ -113,8 +113,11 @@ def _run_with_progress(bot: Assistant, rebuild: bool, show_bar: bool) -> IndexRe
 
     def progress(done: int, total: int, what: str) -> None:
         nonlocal bar
+        if bar is not None and bar.desc != what:  # a new phase: chunks, then sentences
+            bar.close()
+            bar = None
         if bar is None:
-            bar = tqdm(total=total, desc=what, unit="chunk", file=sys.stderr, leave=False)
+            bar = tqdm(total=total, desc=what, unit="text", file=sys.stderr, leave=False)
         bar.n = done
         bar.refresh()
 

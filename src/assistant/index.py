@@ -276,7 +276,7 @@ class IndexStore:
             languages=languages,
             last_indexed=catalog.last_indexed,
             size_bytes=size,
-            chunking={k: catalog.settings.get(k) for k in ("chunk_tokens", "chunk_overlap_sentences")},
+            chunking={k: catalog.settings.get(k) for k in ("chunk_tokens", "chunk_overlap_sentences", "chunker")},
         )
 
     def check_vectors(self, catalog: Catalog) -> None:
