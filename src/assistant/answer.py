@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from .answer_types import DATE, NUMBER, OTHER, PERSON, PLACE, holds, question_type
-from .lexical import LexicalIndex
+from .lexical import LexicalIndex, weighted_coverage
 from .models import Citation, Passage
 from .text import detect_language, lexical_tokens, sentence_spans
 
@@ -88,9 +88,8 @@ class ExtractiveAnswerer:
             if weights is None:
                 weights = self.lexical.idf(passage.lang, sorted(set(lexical_tokens(question, passage.lang))))
                 q_cache[passage.lang] = weights
-            total = sum(weights.values()) or 1.0
             w_lex, w_ctx, w_dense = SAME_LANGUAGE_WEIGHTS if passage.lang == qlang else CROSS_LANGUAGE_WEIGHTS
-            context = _coverage(weights, set(lexical_tokens(passage.title + " " + passage.text, passage.lang)), total)
+            context = weighted_coverage(weights, set(lexical_tokens(passage.title + " " + passage.text, passage.lang)))
             cosines = self.sentence_cosines(article_id, passage.start, passage.end) if self.sentence_cosines else {}
             for start, end in sentence_spans(text, passage.start, passage.end):
                 if (article_id, start) in seen:
@@ -102,7 +101,7 @@ class ExtractiveAnswerer:
                     continue
                 cos = _sentence_cos(cosines, start, end, passage.dense_score)
                 dense = min(1.0, max(0.0, (cos - DENSE_FLOOR) / DENSE_SPAN))
-                score = w_lex * _coverage(weights, stems, total) + w_ctx * context + w_dense * dense
+                score = w_lex * weighted_coverage(weights, stems) + w_ctx * context + w_dense * dense
                 if kind != OTHER and not holds(kind, sentence, question):
                     score *= MISSING_TYPE_FACTOR[kind]
                 scored.append(ScoredSentence(passage, article_id, start, end, sentence, stems, score))
@@ -155,10 +154,6 @@ class ArticleTextLookup:  # pragma: no cover - a typing aid
     def __call__(self, passage: Passage) -> tuple[str, str]: ...
 
 
-def _coverage(weights: dict[str, float], stems: set[str] | frozenset[str], total: float) -> float:
-    return sum(w for t, w in weights.items() if t in stems) / total
-
-
 def _sentence_cos(cosines: dict[tuple[int, int], float], start: int, end: int, default: float) -> float:
     """Similarity of the stored sentence vector(s) covering ``[start, end)``; the passage's if none."""
     inside = [v for (s, e), v in cosines.items() if s >= start and e <= end]
@@ -170,17 +165,4 @@ def _overlap(a: frozenset[str], b: frozenset[str]) -> float:
 
 
 def _citation(n: int, s: ScoredSentence) -> Citation:
-    p = s.passage
-    return Citation(
-        id=n,
-        source=p.source,
-        title=p.title,
-        date=p.date,
-        passage=p.text,
-        quote=s.text,
-        start=s.start,
-        end=s.end,
-        score=s.score,
-        passage_start=p.start,
-        passage_end=p.end,
-    )
+    return Citation.of(n, s.passage, s.text, s.start, s.end, s.score)

@@ -115,3 +115,9 @@ def _idf(model: object, token: str) -> float | None:
     t = vocab[token]
     df = int(indptr[t + 1] - indptr[t])
     return float(np.log(1 + (n_docs - df + 0.5) / (df + 0.5)))
+
+
+def weighted_coverage(weights: dict[str, float], stems: set[str] | frozenset[str]) -> float:
+    """IDF-weighted share of the question's terms (``weights``) that ``stems`` holds."""
+    total = sum(weights.values())
+    return sum(w for t, w in weights.items() if t in stems) / total if total else 0.0

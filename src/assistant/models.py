@@ -75,6 +75,14 @@ class Citation:
     passage_start: int = 0
     passage_end: int = 0
 
+    @classmethod
+    def of(cls, n: int, passage: Passage, quote: str, start: int, end: int, score: float) -> "Citation":
+        """Citation ``[n]`` of ``quote`` (``article_text[start:end]``) found in ``passage``."""
+        return cls(
+            id=n, source=passage.source, title=passage.title, date=passage.date, passage=passage.text,
+            quote=quote, start=start, end=end, score=score, passage_start=passage.start, passage_end=passage.end,
+        )
+
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["score"] = round(self.score, 6)

@@ -17,7 +17,7 @@ import numpy as np
 from .config import Config
 from .embeddings import TokenAwareEmbeddings, load_embeddings
 from .index import CATALOG, Catalog, IndexStore
-from .lexical import LexicalIndex
+from .lexical import LexicalIndex, weighted_coverage
 from .models import Passage
 from .text import detect_language, lexical_tokens
 from . import sentence_vectors
@@ -108,7 +108,7 @@ class Retriever:
             cos = self._cos(snap, cid, qvec)
             sentence_cos = self._best_sentence_cos(snap, rec, qvec, default=cos)
             text = snap.texts[rec["article_id"]][rec["start"] : rec["end"]]
-            coverage = _coverage(weights[lang], set(lexical_tokens(rec["title"] + " " + text, lang)))
+            coverage = weighted_coverage(weights[lang], set(lexical_tokens(rec["title"] + " " + text, lang)))
             score = W_RRF * fused[cid] + W_PASSAGE_COS * cos + W_COVERAGE * coverage + W_SENTENCE_COS * sentence_cos
             scored.append((score, cid, cos))
         scored.sort(key=lambda x: -x[0])
@@ -171,7 +171,3 @@ class Retriever:
     def passage_article_id(self, passage: Passage) -> str:
         return self.snapshot().catalog.chunks[passage.chunk_id]["article_id"]
 
-
-def _coverage(weights: dict[str, float], stems: set[str]) -> float:
-    total = sum(weights.values())
-    return sum(w for t, w in weights.items() if t in stems) / total if total else 0.0

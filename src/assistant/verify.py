@@ -355,22 +355,7 @@ class CitationVerifier:
         if cid is None:
             cid = len(self._citations) + 1
             self._ids[key] = cid
-            p = ev.passage
-            self._citations.append(
-                Citation(
-                    id=cid,
-                    source=p.source,
-                    title=p.title,
-                    date=p.date,
-                    passage=p.text,
-                    quote=ev.quote,
-                    start=ev.start,
-                    end=ev.end,
-                    score=ev.score,
-                    passage_start=p.start,
-                    passage_end=p.end,
-                )
-            )
+            self._citations.append(Citation.of(cid, ev.passage, ev.quote, ev.start, ev.end, ev.score))
         return cid
 
 
