@@ -13,7 +13,8 @@ from typing import Any
 
 import click
 
-from .cli import _apply_common, _common, _run_with_progress, friendly, make_assistant
+from .api import Assistant
+from .cli import _apply_common, _common, _config, _run_with_progress, friendly, make_assistant
 from .evaluate import (
     Comparison,
     EvalError,
@@ -42,6 +43,7 @@ EXIT_BELOW_FLOOR = 2
 @click.option("--baseline", type=click.Path(path_type=Path, dir_okay=False), help="Compare with an earlier --output file, question by question.")
 @click.option("--thresholds", type=click.Path(path_type=Path, dir_okay=False), help="TOML floors; exit 2 when a metric falls below one.")
 @click.option("--limit", type=click.IntRange(1), default=None, help="Only the first N questions (a quick look).")
+@click.option("--judge", is_flag=True, help="Also score faithfulness and relevance with the --llm model as judge (one call per answer).")
 @click.pass_context
 @friendly
 def eval_command(
@@ -56,6 +58,7 @@ def eval_command(
     baseline: Path | None,
     thresholds: Path | None,
     limit: int | None,
+    judge: bool,
 ) -> None:
     """Score answers against TESTSET (JSONL: id, lang, question, answerable, answers, expected_sources, evidence)."""
     _apply_common(ctx, sources_opt, index_opt)
@@ -75,11 +78,24 @@ def eval_command(
         from .report import require_matplotlib
 
         require_matplotlib()
+    answerer = None
+    if judge:  # the judge is the LLM answerer's own chat model
+        config = _config(ctx)
+        if not config.llm:
+            raise EvalError("--judge needs a language model: pass --llm PROVIDER:MODEL")
+        from .llm import build_answerer
 
-    bot = make_assistant(ctx)
+        answerer = build_answerer(config)
+        bot = Assistant(config, llm=answerer)
+    else:
+        bot = make_assistant(ctx)
     _update_index(bot)
     show_bar = sys.stderr.isatty()
     results = run_eval(bot, cases, k=k, progress=_progress_bar(len(cases)) if show_bar else None)
+    if answerer is not None:
+        from .judge import judge_results
+
+        judge_results(answerer.chat_model, results, progress=_progress_bar(len(results)) if show_bar else None)
     summary = summarize_results(results)
     comparison: Comparison | None = compare_runs(old, records_of(results)) if old is not None else None
     failures = check_floors(summary, floors) if floors is not None else []
@@ -91,6 +107,8 @@ def eval_command(
 
         title = f"Evaluation of {testset.name}"
         notes = [f"index: {bot.config.index_dir}", f"sources: {bot.config.sources_dir}", f"answerer: {bot.config.llm or 'extractive'}"]
+        if answerer is not None:
+            notes.append(f"judge: {bot.config.llm} (faithfulness and relevance, one call per answer)")
         write_report(report, render_report(title, summary, results, comparison=comparison, notes=notes))
 
     if as_json:

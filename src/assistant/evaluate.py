@@ -214,6 +214,9 @@ class Verdict:
     refusal_right: bool | None = None
     latency_ms: float | None = None
     error: str | None = None
+    support: float | None = None  # Answer.support: share of answer sentences a verified quote backs
+    judge_faithfulness: float | None = None  # filled by judge.judge_results (``eval --judge``)
+    judge_relevance: float | None = None
 
     @property
     def passed(self) -> bool | None:
@@ -237,6 +240,9 @@ class Verdict:
             d["f1"] = round(d["f1"], 4)
         if d["latency_ms"] is not None:
             d["latency_ms"] = round(d["latency_ms"], 2)
+        for name in ("support", "judge_faithfulness", "judge_relevance"):
+            if d[name] is not None:
+                d[name] = round(d[name], 4)
         d["passed"] = self.passed
         return d
 
@@ -259,6 +265,7 @@ def judge(
 ) -> Verdict:
     """Verdicts of one question: ``ranked`` are the top passages of a search, best first."""
     v = Verdict(latency_ms=latency_ms, error=error, answerable=case.answerable)
+    v.support = None if answer is None else answer.support
     if case.evidence or case.expected_sources:
         v.retrieval_judged = True
         for rank, passage in enumerate(ranked[:RETRIEVAL_DEPTH], 1):
@@ -382,10 +389,16 @@ METRICS: dict[str, tuple[str, str]] = {
     "evidence_recall": ("citation evidence recall", "citations"),
     "refusal_precision": ("refusal precision", "refusals"),
     "refusal_recall": ("refusal recall", "refusals"),
+    "support": ("answer support", "answers"),
+    "judge_faithfulness": ("judge faithfulness (LLM)", "LLM judge"),
+    "judge_relevance": ("judge relevance (LLM)", "LLM judge"),
     "latency_p50_ms": ("latency p50 (ms)", "latency"),
     "latency_p95_ms": ("latency p95 (ms)", "latency"),
 }
 RATIO_METRICS = [k for k in METRICS if not k.endswith("_ms")]
+# Reported, never given a floor by floors_from: support is 1.0 by construction for the
+# extractive answerer, and the judge depends on a language model that CI does not run.
+UNGATED_METRICS = frozenset({"support", "judge_faithfulness", "judge_relevance"})
 
 Metrics = dict[str, Metric]
 
@@ -402,6 +415,9 @@ def metrics_for(verdicts: Sequence[Verdict]) -> Metrics:
     refused = [v for v in known if v.refused]
     unanswerable = [v for v in known if v.answerable is False]
     latencies = sorted(v.latency_ms for v in verdicts if v.latency_ms is not None)
+    support = [v.support for v in verdicts if v.support is not None]
+    faithful = [v.judge_faithfulness for v in verdicts if v.judge_faithfulness is not None]
+    relevant = [v.judge_relevance for v in verdicts if v.judge_relevance is not None]
     return {
         "hit_at_1": _share(sum(r is not None and r <= 1 for r in ranks), len(ranks)),
         "hit_at_3": _share(sum(r is not None and r <= 3 for r in ranks), len(ranks)),
@@ -414,6 +430,9 @@ def metrics_for(verdicts: Sequence[Verdict]) -> Metrics:
         "evidence_recall": _share(sum(evidence), len(evidence)),
         "refusal_precision": _share(sum(v.answerable is False for v in refused), len(refused)),
         "refusal_recall": _share(sum(v.refused for v in unanswerable), len(unanswerable)),
+        "support": _share(sum(support), len(support)),
+        "judge_faithfulness": _share(sum(faithful), len(faithful)),
+        "judge_relevance": _share(sum(relevant), len(relevant)),
         "latency_p50_ms": Metric(percentile(latencies, 50), len(latencies)),
         "latency_p95_ms": Metric(percentile(latencies, 95), len(latencies)),
     }
@@ -699,13 +718,14 @@ def floors_from(summary: Summary, slack_questions: int = 1, exact: Iterable[str]
     A deterministic answerer gives the same numbers run after run; the slack absorbs
     one borderline question flipping on another CPU (float rounding in the embedder),
     not a real regression. ``exact`` metrics (a non-verbatim quote is a bug) keep their value.
+    ``UNGATED_METRICS`` get no floor (one may still be written into a thresholds file by hand).
     """
     exact = set(exact)
     out: Floors = {}
     for section, metrics in [(OVERALL, summary.overall), *summary.by_lang.items()]:
         for key in RATIO_METRICS:
             m = metrics[key]
-            if m.value is None or m.count == 0:
+            if key in UNGATED_METRICS or m.value is None or m.count == 0:
                 continue
             slack = 0 if key in exact else slack_questions / m.count
             out.setdefault(section, {})[key] = max(0.0, math.floor((m.value - slack) * 1000 + 1e-6) / 1000)
