@@ -225,7 +225,8 @@ def print_answer(answer: Answer) -> None:
         if answer.retrieved:
             click.echo("\nClosest passages:")
             for p in answer.retrieved[:3]:
-                click.echo(f"  - {p.title} ({p.date or 'undated'}, {p.source}): {p.text[:200]}…")
+                excerpt = " ".join(p.text.split())[:160]
+                click.echo(f"  - {p.source} ({p.date or 'undated'}): {excerpt}…")
         return
     click.echo()
     for c in answer.citations:
