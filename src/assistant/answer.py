@@ -65,13 +65,16 @@ def refusal_text(lang: str) -> str:
     return REFUSALS.get(lang, REFUSALS["en"])
 
 
+# (article id, start, end) -> {sentence span: e5 similarity with the question}
 SentenceCosines = Callable[[str, int, int], dict[tuple[int, int], float]]
+# passage -> (article id, cleaned article text)
+ArticleTextLookup = Callable[[Passage], tuple[str, str]]
 
 
 class ExtractiveAnswerer:
     name = "extractive"
 
-    def __init__(self, lexical: LexicalIndex, article_text: "ArticleTextLookup", sentence_cosines: SentenceCosines | None = None) -> None:
+    def __init__(self, lexical: LexicalIndex, article_text: ArticleTextLookup, sentence_cosines: SentenceCosines | None = None) -> None:
         self.lexical = lexical
         self.article_text = article_text
         self.sentence_cosines = sentence_cosines
@@ -148,10 +151,6 @@ class ExtractiveAnswerer:
                 found.append(other)
                 sources.add(other.passage.source)
         return found
-
-
-class ArticleTextLookup:  # pragma: no cover - a typing aid
-    def __call__(self, passage: Passage) -> tuple[str, str]: ...
 
 
 def _sentence_cos(cosines: dict[tuple[int, int], float], start: int, end: int, default: float) -> float:

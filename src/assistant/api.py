@@ -12,11 +12,10 @@ import re
 import time
 import unicodedata
 from collections.abc import Iterator
-from pathlib import Path
 
 import numpy as np
 
-from .answer import CANDIDATE_PASSAGES, ExtractiveAnswerer, refusal_text
+from .answer import CANDIDATE_PASSAGES, ExtractiveAnswerer
 from .config import Config
 from .errors import QuestionError
 from .followup import standalone_question
@@ -136,18 +135,8 @@ class Assistant:
             article_id = snapshot.catalog.chunks[passage.chunk_id]["article_id"]
             return article_id, snapshot.texts[article_id]
 
-        cosines = None
-        if query_vector is not None:
-            qvec = query_vector
+        def cosines(article_id: str, start: int, end: int) -> dict[tuple[int, int], float]:
+            assert query_vector is not None
+            return self.retriever.sentence_cosines(article_id, start, end, query_vector)
 
-            def cosines(article_id: str, start: int, end: int) -> dict[tuple[int, int], float]:
-                return self.retriever.sentence_cosines(article_id, start, end, qvec)
-
-        return ExtractiveAnswerer(snapshot.lexical, lookup, cosines)
-
-    def refusal(self, lang: str) -> str:
-        return refusal_text(lang)
-
-
-def default_assistant(sources: Path | None = None, index: Path | None = None) -> Assistant:
-    return Assistant(Config.from_env(sources_dir=sources, index_dir=index))
+        return ExtractiveAnswerer(snapshot.lexical, lookup, cosines if query_vector is not None else None)

@@ -93,18 +93,6 @@ class LexicalIndex:
             out[token] = ceiling if value is None else value
         return out
 
-    def raw_scores(self, question: str) -> dict[str, float]:
-        """Un-normalised BM25 score of every matching chunk (for evidence-strength checks)."""
-        out: dict[str, float] = {}
-        for sub in self._subs:
-            tokens = [t for t in lexical_tokens(question, sub.lang) if t in sub.model.vocab_dict]  # type: ignore[attr-defined]
-            if not tokens:
-                continue
-            scores = np.asarray(sub.model.get_scores(tokens))  # type: ignore[attr-defined]
-            for i in np.nonzero(scores)[0]:
-                out[sub.chunk_ids[i]] = float(scores[i])
-        return out
-
 
 def _idf(model: object, token: str) -> float | None:
     vocab = model.vocab_dict  # type: ignore[attr-defined]

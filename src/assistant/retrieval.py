@@ -167,7 +167,3 @@ class Retriever:
             dense_score=dense,
             lexical_score=lexical,
         )
-
-    def passage_article_id(self, passage: Passage) -> str:
-        return self.snapshot().catalog.chunks[passage.chunk_id]["article_id"]
-
