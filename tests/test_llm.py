@@ -23,28 +23,15 @@ from assistant.api import Assistant
 from assistant.cli import main
 from assistant.config import Config
 from assistant.errors import ConfigError
-from assistant.index import IndexStore
 from assistant.llm import LLMAnswerer, answer_messages, build_answerer, parse_spec
 from assistant.models import Answer
 
 PRICE_Q = "Combien les agences fédérales américaines paieront-elles par an pour accéder à ChatGPT Enterprise ?"
-SOURCES = Path(__file__).resolve().parents[1] / "sources"
 
 
 @pytest.fixture(scope="module")
-def index_config(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Config:
-    """The five seed articles, indexed once (the session's shared index when conftest has one)."""
-    try:
-        return request.getfixturevalue("seed_index")
-    except pytest.FixtureLookupError:
-        config = Config(sources_dir=SOURCES, index_dir=tmp_path_factory.mktemp("llm") / "index")
-        IndexStore(config).update()
-        return config
-
-
-@pytest.fixture(scope="module")
-def plain(index_config: Config) -> Assistant:
-    return Assistant(index_config)
+def plain(seed_index: Config) -> Assistant:
+    return Assistant(seed_index)
 
 
 @pytest.fixture(scope="module")
@@ -92,10 +79,10 @@ def assert_verbatim(bot: Assistant, answer: Answer) -> None:
 # --- answers -------------------------------------------------------------------
 
 
-def test_good_answer_is_streamed_and_every_citation_verified(index_config, price_n) -> None:
+def test_good_answer_is_streamed_and_every_citation_verified(seed_index, price_n) -> None:
     recorder = Recorder()
     reply = f"Les agences fédérales américaines paieront 1 dollar par an pour accéder à ChatGPT Enterprise [{price_n}]."
-    bot = with_model(index_config, scripted(reply, recorder=recorder), "fake:good")
+    bot = with_model(seed_index, scripted(reply, recorder=recorder), "fake:good")
     pieces, answer = run(bot, PRICE_Q)
     assert len(pieces) > 5  # token by token, not one block
     assert "".join(pieces) == answer.answer
@@ -112,12 +99,12 @@ def test_good_answer_is_streamed_and_every_citation_verified(index_config, price
     assert d["support"] == 1.0 and d["unsupported"] == [] and d["answerer"] == "fake:good"
 
 
-def test_wrong_citation_numbers_are_dropped(index_config, price_n) -> None:
+def test_wrong_citation_numbers_are_dropped(seed_index, price_n) -> None:
     reply = (
         f"Les agences fédérales américaines paieront 1 dollar par an pour ChatGPT Enterprise [{price_n}][17]. "
         "Le partenariat a été signé avec la GSA [42]."
     )
-    pieces, answer = run(with_model(index_config, scripted(reply)), PRICE_Q)
+    pieces, answer = run(with_model(seed_index, scripted(reply)), PRICE_Q)
     assert "[17]" not in answer.answer and "[42]" not in answer.answer
     assert "[17]" not in "".join(pieces)
     assert "[17]" in answer.notice and "[42]" in answer.notice
@@ -125,28 +112,28 @@ def test_wrong_citation_numbers_are_dropped(index_config, price_n) -> None:
     assert answer.support == 0.5 and len(answer.citations) == 1
 
 
-def test_claim_with_no_support_is_flagged(index_config, plain, price_n) -> None:
+def test_claim_with_no_support_is_flagged(seed_index, plain, price_n) -> None:
     reply = (
         f"Les agences fédérales paieront 1 dollar par an pour ChatGPT Enterprise [{price_n}]. "
         f"OpenAI a aussi racheté Twitter pour 44 milliards de dollars [{price_n}]."
     )
-    _, answer = run(with_model(index_config, scripted(reply)), PRICE_Q)
+    _, answer = run(with_model(seed_index, scripted(reply)), PRICE_Q)
     assert answer.unsupported == ["OpenAI a aussi racheté Twitter pour 44 milliards de dollars."]
     assert answer.support == 0.5
     assert answer.answer.count("[1]") == 1  # the unsupported sentence lost its marker
 
 
-def test_refusal(index_config) -> None:
+def test_refusal(seed_index) -> None:
     question = "Quel est le salaire du PDG d'Anthropic ?"
-    _, answer = run(with_model(index_config, scripted(refusal_text("fr"))), question)
+    _, answer = run(with_model(seed_index, scripted(refusal_text("fr"))), question)
     assert answer.refused
     assert answer.citations == [] and answer.support is None and answer.unsupported == []
     assert answer.answer == refusal_text("fr") and answer.answerer == "fake:scripted"
 
 
 @pytest.mark.parametrize("reply", ["", "   \n", "[1] [2]"])
-def test_empty_or_malformed_reply_falls_back_to_extractive(index_config, plain, reply: str) -> None:
-    _, answer = run(with_model(index_config, scripted(reply), "fake:empty"), PRICE_Q)
+def test_empty_or_malformed_reply_falls_back_to_extractive(seed_index, plain, reply: str) -> None:
+    _, answer = run(with_model(seed_index, scripted(reply), "fake:empty"), PRICE_Q)
     expected = plain.ask(PRICE_Q)
     assert answer.answerer == "extractive"
     assert "fake:empty" in answer.notice and "extractive" in answer.notice
@@ -154,10 +141,10 @@ def test_empty_or_malformed_reply_falls_back_to_extractive(index_config, plain, 
     assert [c.quote for c in answer.citations] == [c.quote for c in expected.citations]
 
 
-def test_exception_mid_stream_falls_back_and_keeps_the_question(index_config, plain, price_n) -> None:
+def test_exception_mid_stream_falls_back_and_keeps_the_question(seed_index, plain, price_n) -> None:
     reply = f"Les agences fédérales paieront 1 dollar par an pour ChatGPT Enterprise [{price_n}]."
     model = FakeListChatModel(responses=[reply], error_on_chunk_number=20)
-    pieces, answer = run(with_model(index_config, model, "fake:broken"), PRICE_Q)
+    pieces, answer = run(with_model(seed_index, model, "fake:broken"), PRICE_Q)
     assert "".join(pieces).startswith(reply[:20])  # the tokens before the fault were shown
     assert answer.answerer == "extractive" and "fake:broken" in answer.notice
     assert "FakeListChatModelError" in answer.notice
@@ -166,18 +153,18 @@ def test_exception_mid_stream_falls_back_and_keeps_the_question(index_config, pl
     assert answer.answer in "".join(pieces)  # the fallback was streamed too
 
 
-def test_a_reply_that_never_ends_is_cut_off_and_falls_back(index_config, plain, price_n) -> None:
+def test_a_reply_that_never_ends_is_cut_off_and_falls_back(seed_index, plain, price_n) -> None:
     reply = f"Les agences fédérales paieront 1 dollar par an pour ChatGPT Enterprise [{price_n}]. " * 5
     model = FakeListChatModel(responses=[reply], sleep=0.02)  # a slow drip: ~8 s for the whole reply
-    bot = Assistant(index_config, llm=LLMAnswerer(model, "fake:slow", timeout_s=0.1))
+    bot = Assistant(seed_index, llm=LLMAnswerer(model, "fake:slow", timeout_s=0.1))
     pieces, answer = run(bot, PRICE_Q)
     assert answer.answerer == "extractive" and "timed out" in answer.notice
     assert answer.answer == plain.ask(PRICE_Q).answer and answer.answer in "".join(pieces)
 
 
-def test_answer_in_the_wrong_language_is_verified_and_noticed(index_config, plain, price_n) -> None:
+def test_answer_in_the_wrong_language_is_verified_and_noticed(seed_index, plain, price_n) -> None:
     reply = f"Federal agencies will pay one dollar per year to use ChatGPT Enterprise [{price_n}]."
-    _, answer = run(with_model(index_config, scripted(reply)), PRICE_Q)
+    _, answer = run(with_model(seed_index, scripted(reply)), PRICE_Q)
     assert answer.notice and "English" in answer.notice and "French" in answer.notice
     assert answer.support == 1.0 and len(answer.citations) == 1
     assert_verbatim(plain, answer)
@@ -216,7 +203,7 @@ def test_prompt_keeps_articles_as_data_inside_fresh_delimiters(plain) -> None:
 # --- follow-ups --------------------------------------------------------------------
 
 
-def test_followup_is_condensed_by_the_model_before_retrieval(index_config) -> None:
+def test_followup_is_condensed_by_the_model_before_retrieval(seed_index) -> None:
     history = [
         {"role": "user", "content": PRICE_Q},
         {"role": "assistant", "content": "Un dollar par an [1]."},
@@ -224,7 +211,7 @@ def test_followup_is_condensed_by_the_model_before_retrieval(index_config) -> No
     condensed = "Combien Anthropic facture-t-il Claude au gouvernement américain ?"
     recorder = Recorder()
     model = FakeListChatModel(responses=[condensed, refusal_text("fr")], callbacks=[recorder])
-    _, answer = run(with_model(index_config, model), "Et Anthropic ?", history=history)
+    _, answer = run(with_model(seed_index, model), "Et Anthropic ?", history=history)
     assert answer.standalone_question == condensed
     assert answer.question == "Et Anthropic ?"
     assert "Anthropic" in answer.retrieved[0].text + answer.retrieved[0].title
@@ -232,7 +219,7 @@ def test_followup_is_condensed_by_the_model_before_retrieval(index_config) -> No
     assert PRICE_Q in condense_prompt and "Et Anthropic ?" in condense_prompt
 
 
-def test_condense_failure_falls_back_to_the_rule(index_config) -> None:
+def test_condense_failure_falls_back_to_the_rule(seed_index) -> None:
     history = [{"role": "user", "content": PRICE_Q}]
     answerer = LLMAnswerer(GenericFakeChatModel(messages=iter([])), "fake:down")  # raises on the first call
     model_invoke_fails = answerer.condense("Et Anthropic ?", history)
@@ -287,11 +274,11 @@ def test_spec_parsing() -> None:
     assert spec.base_url == "http://127.0.0.1:8080/v1" and spec.name == "openai-compatible:m"
 
 
-def test_cli_reports_a_bad_llm_setting_in_one_line(index_config) -> None:
+def test_cli_reports_a_bad_llm_setting_in_one_line(seed_index) -> None:
     port = _closed_port()
     args = ["--llm", "openai-compatible:qwen", "--llm-base-url", f"http://127.0.0.1:{port}/v1"]
     for command in ("status", "ask"):
-        extra = ["--index", str(index_config.index_dir)] + (["Combien ?"] if command == "ask" else [])
+        extra = ["--index", str(seed_index.index_dir)] + (["Combien ?"] if command == "ask" else [])
         result = CliRunner().invoke(main, [*args, command, *extra])
         assert result.exit_code == 1, result.output
         lines = [ln for ln in result.output.splitlines() if ln.strip()]

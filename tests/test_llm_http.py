@@ -16,7 +16,6 @@ import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,13 +25,11 @@ from assistant.api import Assistant
 from assistant.cli import main
 from assistant.config import Config
 from assistant.errors import ConfigError
-from assistant.index import IndexStore
 from assistant.llm import MAX_ANSWER_TOKENS, build_answerer
 from assistant.models import Answer
 
 PRICE_Q = "Combien les agences fédérales américaines paieront-elles par an pour accéder à ChatGPT Enterprise ?"
 MODEL = "tiny-test"
-SOURCES = Path(__file__).resolve().parents[1] / "sources"
 STALL_LIMIT_S = 10.0  # a stalled reply gives up by itself after this
 
 
@@ -156,17 +153,6 @@ class Handler(BaseHTTPRequestHandler):
             pass
 
 
-@pytest.fixture(scope="module")
-def index_config(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Config:
-    """The five seed articles, indexed once (the session's shared index when conftest has one)."""
-    try:
-        return request.getfixturevalue("seed_index")
-    except pytest.FixtureLookupError:
-        config = Config(sources_dir=SOURCES, index_dir=tmp_path_factory.mktemp("llm-http") / "index")
-        IndexStore(config).update()
-        return config
-
-
 @pytest.fixture
 def server() -> Iterator[Server]:
     srv = Server()
@@ -179,8 +165,8 @@ def server() -> Iterator[Server]:
     thread.join(timeout=STALL_LIMIT_S)
 
 
-def llm_config(index_config: Config, server: Server, **kw: Any) -> Config:
-    return index_config.with_(llm=f"openai-compatible:{MODEL}", llm_base_url=server.url, **kw)
+def llm_config(seed_index: Config, server: Server, **kw: Any) -> Config:
+    return seed_index.with_(llm=f"openai-compatible:{MODEL}", llm_base_url=server.url, **kw)
 
 
 def run(bot: Assistant, question: str) -> tuple[list[str], Answer]:
@@ -194,9 +180,9 @@ def run(bot: Assistant, question: str) -> tuple[list[str], Answer]:
     return pieces, final
 
 
-def test_streamed_answer_over_http_is_verified(index_config, server, monkeypatch) -> None:
+def test_streamed_answer_over_http_is_verified(seed_index, server, monkeypatch) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", "sk-loopback-test")
-    config = llm_config(index_config, server)
+    config = llm_config(seed_index, server)
     bot = Assistant(config, llm=build_answerer(config))
     pieces, answer = run(bot, PRICE_Q)
     assert answer.answerer == f"openai-compatible:{MODEL}" and answer.notice is None
@@ -214,8 +200,8 @@ def test_streamed_answer_over_http_is_verified(index_config, server, monkeypatch
     assert body["messages"][1]["content"].endswith("Question: " + PRICE_Q)
 
 
-def test_http_error_falls_back_with_a_notice(index_config, server) -> None:
-    config = llm_config(index_config, server)
+def test_http_error_falls_back_with_a_notice(seed_index, server) -> None:
+    config = llm_config(seed_index, server)
     bot = Assistant(config, llm=build_answerer(config))
     server.mode = "http500"
     _, answer = run(bot, PRICE_Q)
@@ -223,8 +209,8 @@ def test_http_error_falls_back_with_a_notice(index_config, server) -> None:
     assert answer.citations and not answer.refused
 
 
-def test_timeout_falls_back_with_a_notice(index_config, server) -> None:
-    config = llm_config(index_config, server, llm_timeout_s=1.0)
+def test_timeout_falls_back_with_a_notice(seed_index, server) -> None:
+    config = llm_config(seed_index, server, llm_timeout_s=1.0)
     bot = Assistant(config, llm=build_answerer(config))
     server.mode = "stall"
     pieces, answer = run(bot, PRICE_Q)
@@ -232,25 +218,25 @@ def test_timeout_falls_back_with_a_notice(index_config, server) -> None:
     assert answer.answer in "".join(pieces)
 
 
-def test_malformed_stream_falls_back_with_a_notice(index_config, server) -> None:
-    config = llm_config(index_config, server)
+def test_malformed_stream_falls_back_with_a_notice(seed_index, server) -> None:
+    config = llm_config(seed_index, server)
     bot = Assistant(config, llm=build_answerer(config))
     server.mode = "garbage"
     _, answer = run(bot, PRICE_Q)
     assert answer.answerer == "extractive" and "failed" in answer.notice and answer.citations
 
 
-def test_unknown_model_and_rejected_key_fail_at_startup(index_config, server) -> None:
+def test_unknown_model_and_rejected_key_fail_at_startup(seed_index, server) -> None:
     with pytest.raises(ConfigError, match=rf"model 'nope' is not served .*{MODEL}.*--llm openai-compatible:NAME"):
-        build_answerer(index_config.with_(llm="openai-compatible:nope", llm_base_url=server.url))
+        build_answerer(seed_index.with_(llm="openai-compatible:nope", llm_base_url=server.url))
     server.mode = "reject_key"
     with pytest.raises(ConfigError, match="rejected the API key .*OPENAI_API_KEY"):
-        build_answerer(llm_config(index_config, server))
+        build_answerer(llm_config(seed_index, server))
 
 
-def test_cli_streams_and_prints_verified_citations(index_config, server) -> None:
+def test_cli_streams_and_prints_verified_citations(seed_index, server) -> None:
     args = ["--llm", f"openai-compatible:{MODEL}", "--llm-base-url", server.url]
-    where = ["--sources", str(index_config.sources_dir), "--index", str(index_config.index_dir)]
+    where = ["--sources", str(seed_index.sources_dir), "--index", str(seed_index.index_dir)]
     status = CliRunner().invoke(main, [*args, "status", *where])
     assert status.exit_code == 0, status.output
     assert f"language model:  openai-compatible:{MODEL}" in status.output and "reachable" in status.output
@@ -263,8 +249,8 @@ def test_cli_streams_and_prints_verified_citations(index_config, server) -> None
     assert data["answerer"] == f"openai-compatible:{MODEL}" and data["support"] == 1.0 and data["unsupported"] == []
 
 
-def test_ollama_protocol_streamed_and_verified(index_config, server) -> None:
-    config = index_config.with_(llm="ollama:llama3.1", llm_base_url=server.root)
+def test_ollama_protocol_streamed_and_verified(seed_index, server) -> None:
+    config = seed_index.with_(llm="ollama:llama3.1", llm_base_url=server.root)
     answerer = build_answerer(config)
     assert "llama3.1 pulled" in answerer.check()
     bot = Assistant(config, llm=answerer)
@@ -277,4 +263,4 @@ def test_ollama_protocol_streamed_and_verified(index_config, server) -> None:
     assert request["path"] == "/api/chat" and request["body"]["model"] == "llama3.1"
     assert request["body"]["options"]["temperature"] == 0
     with pytest.raises(ConfigError, match=r"no model 'mistral'.*ollama pull mistral"):
-        build_answerer(index_config.with_(llm="ollama:mistral", llm_base_url=server.root))
+        build_answerer(seed_index.with_(llm="ollama:mistral", llm_base_url=server.root))

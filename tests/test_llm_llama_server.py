@@ -30,14 +30,12 @@ from click.testing import CliRunner
 from assistant.api import Assistant
 from assistant.cli import main
 from assistant.config import Config
-from assistant.index import IndexStore
 from assistant.llm import build_answerer
 from assistant.models import Answer
 
 pytestmark = [pytest.mark.llama_server, pytest.mark.slow]
 
 ALIAS = "gemma3-270m"
-SOURCES = Path(__file__).resolve().parents[1] / "sources"
 START_LIMIT_S = 180.0  # loading a 250 MB model on a busy 2-core machine
 QUESTIONS = [
     "Combien les agences fédérales américaines paieront-elles par an pour accéder à ChatGPT Enterprise ?",
@@ -59,16 +57,6 @@ def _missing() -> str | None:
 
 if _missing():
     pytest.skip(_missing(), allow_module_level=True)
-
-
-@pytest.fixture(scope="module")
-def index_config(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Config:
-    try:
-        return request.getfixturevalue("seed_index")
-    except pytest.FixtureLookupError:
-        config = Config(sources_dir=SOURCES, index_dir=tmp_path_factory.mktemp("llama") / "index")
-        IndexStore(config).update()
-        return config
 
 
 def _free_port() -> int:
@@ -131,8 +119,8 @@ def llama(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LlamaServer]:
         server.stop()
 
 
-def _config(index_config: Config, server: LlamaServer) -> Config:
-    return index_config.with_(llm=f"openai-compatible:{ALIAS}", llm_base_url=server.url, llm_timeout_s=90.0)
+def _config(seed_index: Config, server: LlamaServer) -> Config:
+    return seed_index.with_(llm=f"openai-compatible:{ALIAS}", llm_base_url=server.url, llm_timeout_s=90.0)
 
 
 def _ask(bot: Assistant, question: str) -> tuple[list[str], Answer]:
@@ -147,8 +135,8 @@ def _ask(bot: Assistant, question: str) -> tuple[list[str], Answer]:
 
 
 @pytest.mark.parametrize("question", QUESTIONS)
-def test_real_server_answer_is_streamed_and_verified(index_config, llama, question: str) -> None:
-    config = _config(index_config, llama)
+def test_real_server_answer_is_streamed_and_verified(seed_index, llama, question: str) -> None:
+    config = _config(seed_index, llama)
     answerer = build_answerer(config)
     assert "listed" in answerer.check()
     bot = Assistant(config, llm=answerer)
@@ -167,19 +155,19 @@ def test_real_server_answer_is_streamed_and_verified(index_config, llama, questi
         assert answer.answerer == "extractive" and ALIAS in answer.notice
 
 
-def test_cli_through_the_real_server(index_config, llama) -> None:
+def test_cli_through_the_real_server(seed_index, llama) -> None:
     args = ["--llm", f"openai-compatible:{ALIAS}", "--llm-base-url", llama.url]
-    where = ["--sources", str(index_config.sources_dir), "--index", str(index_config.index_dir)]
+    where = ["--sources", str(seed_index.sources_dir), "--index", str(seed_index.index_dir)]
     result = CliRunner().invoke(main, [*args, "ask", *where, QUESTIONS[0]])
     assert result.exit_code == 0, result.output
     assert "Traceback" not in result.output
 
 
-def test_server_gone_mid_session_falls_back(index_config, tmp_path) -> None:
+def test_server_gone_mid_session_falls_back(seed_index, tmp_path) -> None:
     server = LlamaServer(tmp_path / "server.log")
     server.start()
     try:
-        config = _config(index_config, server)
+        config = _config(seed_index, server)
         bot = Assistant(config, llm=build_answerer(config))  # checked: reachable, model listed
     finally:
         server.stop()  # the forced fault: the server is gone before the question

@@ -126,6 +126,10 @@ def _is_lexical_name(name: str) -> bool:
     return name.startswith("lexical-") and name[len("lexical-") :].isdigit()
 
 
+def _first_names(names: list[str]) -> str:
+    return ", ".join(names[:3]) + (", ..." if len(names) > 3 else "")
+
+
 def _is_index_entry(name: str) -> bool:
     return name in _INDEX_NAMES or _is_lexical_name(name)
 
@@ -177,7 +181,7 @@ class IndexStore:
             raise IndexCorruptError(f"{self.root} is a file, not an index folder; pass --index DIR with a folder")
         foreign = self.foreign_entries()
         if foreign:
-            shown = ", ".join(foreign[:3]) + (", ..." if len(foreign) > 3 else "")
+            shown = _first_names(foreign)
             raise IndexCorruptError(
                 f"{self.root} holds files that are not part of an assistant index ({shown}) and no {CATALOG}; "
                 f"point --index to a new or empty folder (assistant index --index NEW_FOLDER), or move those "
@@ -362,7 +366,7 @@ class IndexStore:
     def _refuse_foreign_before_wipe(self) -> None:
         foreign = self.foreign_entries()
         if foreign:
-            shown = ", ".join(foreign[:3]) + (", ..." if len(foreign) > 3 else "")
+            shown = _first_names(foreign)
             raise IndexCorruptError(
                 f"{self.root} holds files that are not part of an assistant index ({shown}); --rebuild only "
                 f"deletes index files, so move those away first, or point --index to a new or empty folder"
