@@ -79,6 +79,20 @@ class LexicalIndex:
         hits.sort(key=lambda h: -h[1])
         return hits[:k]
 
+    def languages(self) -> list[str]:
+        return [sub.lang for sub in self._subs]
+
+    def document_frequency(self, lang: str, token: str) -> int:
+        """How many chunks of the ``lang`` sub-index hold the stemmed ``token`` (0 if none or no such language)."""
+        sub = next((s for s in self._subs if s.lang == lang), None)
+        if sub is None:
+            return 0
+        vocab = sub.model.vocab_dict  # type: ignore[attr-defined]
+        if token not in vocab:
+            return 0
+        indptr = sub.model.scores["indptr"]  # type: ignore[attr-defined]
+        return int(indptr[vocab[token] + 1] - indptr[vocab[token]])
+
     def idf(self, lang: str, tokens: list[str]) -> dict[str, float]:
         """Inverse document frequency of stemmed tokens in the ``lang`` sub-index.
 
