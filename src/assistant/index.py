@@ -52,6 +52,9 @@ CHUNKER_VERSION = "paragraph-sentences-2"
 FORMAT_VERSION = 1
 COLLECTION = "chunks"
 EMBED_BATCH = 32  # texts per embedding call (and per Chroma upsert, under its max batch size)
+# Ids per Chroma call: SQLite refuses a statement with over ~32k variables, and
+# Chroma Cloud takes at most 300 records per read or write.
+IDS_PER_CALL = 300
 # How long a second `assistant index` waits for the first one before giving up.
 LOCK_WAIT_S = float(os.environ.get("ASSISTANT_LOCK_WAIT_S", "30"))
 # What an index folder may hold; anything else means it is not (only) an index.
@@ -544,13 +547,11 @@ class _Updater:
             # their citation metadata refreshed when it changed (same text under a new name or date).
             by_id = {c.id: c for c in chunks}
             existing: dict[str, Any] = {}
-            ids = list(by_id)
-            for i in range(0, len(ids), 500):
-                got = collection.get(ids=ids[i : i + 500], include=["metadatas"])
+            for got in get_in_slices(collection, list(by_id), ["metadatas"]):
                 existing.update(zip(got["ids"], got["metadatas"] or [None] * len(got["ids"])))
             stale = [cid for cid, meta in existing.items() if meta != _chunk_metadata(by_id[cid])]
-            for i in range(0, len(stale), 500):
-                batch = stale[i : i + 500]
+            for i in range(0, len(stale), IDS_PER_CALL):
+                batch = stale[i : i + IDS_PER_CALL]
                 collection.update(ids=batch, metadatas=[_chunk_metadata(by_id[cid]) for cid in batch])
             todo = [c for c in chunks if c.id not in existing]
             total = len(todo)
@@ -621,11 +622,27 @@ class _Updater:
         if (root / "chroma").exists():
             try:
                 collection = self.store.collection()
-                stale = [cid for cid in collection.get(include=[])["ids"] if cid not in catalog.chunks]
-                for i in range(0, len(stale), 1000):
-                    collection.delete(ids=stale[i : i + 1000])
+                stale = [cid for cid in all_ids(collection) if cid not in catalog.chunks]
+                for i in range(0, len(stale), IDS_PER_CALL):
+                    collection.delete(ids=stale[i : i + IDS_PER_CALL])
             except Exception:  # readers ignore vectors the catalog does not list; the next run retries
                 pass
+
+
+def get_in_slices(collection: Any, ids: list[str], include: list[str]) -> Iterator[dict[str, Any]]:
+    """``collection.get`` over any number of ids, ``IDS_PER_CALL`` at a time."""
+    for i in range(0, len(ids), IDS_PER_CALL):
+        yield collection.get(ids=ids[i : i + IDS_PER_CALL], include=include)
+
+
+def all_ids(collection: Any) -> list[str]:
+    """Every id of a collection, read in pages (one unbounded read would hit the same limits)."""
+    ids: list[str] = []
+    while True:
+        page = collection.get(include=[], limit=IDS_PER_CALL, offset=len(ids))["ids"]
+        ids.extend(page)
+        if len(page) < IDS_PER_CALL:
+            return ids
 
 
 @contextmanager

@@ -16,7 +16,7 @@ import numpy as np
 
 from .config import Config
 from .embeddings import TokenAwareEmbeddings, load_embeddings
-from .index import CATALOG, Catalog, IndexStore
+from .index import CATALOG, Catalog, IndexStore, get_in_slices
 from .lexical import LexicalIndex, weighted_coverage
 from .models import Passage
 from .text import detect_language, lexical_tokens
@@ -118,8 +118,10 @@ class Retriever:
         if not catalog.chunks:
             return {}
         collection = self.store.vectorstore(self.embedder)._collection
-        got = collection.get(ids=list(catalog.chunks), include=["embeddings"])
-        return {cid: np.asarray(vec, dtype=np.float32) for cid, vec in zip(got["ids"], got["embeddings"])}
+        out: dict[str, np.ndarray] = {}
+        for got in get_in_slices(collection, list(catalog.chunks), ["embeddings"]):
+            out.update((cid, np.asarray(vec, dtype=np.float32)) for cid, vec in zip(got["ids"], got["embeddings"]))
+        return out
 
     def _cos(self, snap: _Snapshot, cid: str, qvec: np.ndarray) -> float:
         vec = snap.chunk_vectors.get(cid)
