@@ -11,26 +11,37 @@ what they add.
 
     def test_y(seed_copy):             # a private, writable copy (sources + index)
         (seed_copy.sources_dir / "new.txt").write_text("...")
+
+``make test`` runs the tests in two worker processes (pytest-xdist). The seed and MiniLM
+indexes are still built once per run: the first worker that needs one builds it under a
+file lock in the run's shared temporary folder, and every worker then reads its own copy
+(Chroma is not opened by two processes at once). A test module with module-scoped
+fixtures (a server, a private index) keeps its tests on one worker (``xdist_group``), so
+those fixtures are set up once.
 """
 
 from __future__ import annotations
 
 import os
+import pickle
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+from filelock import FileLock
 
 from assistant.cli import main
 from assistant.config import Config
 from assistant.embeddings import E5_NAME, TokenAwareEmbeddings, load_embeddings
 from assistant.index import IndexStore
 from assistant.models import IndexReport
+
+pytest_plugins = ["skip_check"]  # --expected-skips FILE (.ci/run)
 
 REPO = Path(__file__).resolve().parents[1]
 SEEDS_DIR = REPO / "sources"
@@ -62,6 +73,15 @@ class BuiltIndex:
     report: IndexReport
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist turns the groups into node ids
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Keep a module's tests on one xdist worker when they share a module-scoped fixture."""
+    for item in items:
+        fixture_defs = getattr(getattr(item, "_fixtureinfo", None), "name2fixturedefs", {})
+        if any(defs[-1].scope in ("module", "class", "package") for defs in fixture_defs.values() if defs):
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::", 1)[0]))
+
+
 @pytest.fixture(autouse=True)
 def _no_assistant_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tests see the documented defaults, not the developer's ASSISTANT_* settings."""
@@ -80,12 +100,51 @@ def minilm() -> TokenAwareEmbeddings:
     return load_embeddings(MINILM)
 
 
+# --- built once per run, shared by the xdist workers ---------------------------------
+
+
+def _run_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder every worker of this run sees: the parent of the workers' own temp folders."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+def build_once(tmp_path_factory: pytest.TempPathFactory, name: str, build: Callable[[Path], BuiltIndex]) -> BuiltIndex:
+    """``build(folder)`` runs once per test run, whichever worker asks first; every caller
+    gets a private copy of the built sources and index (the result is pickled beside them)."""
+    shared = _run_folder(tmp_path_factory) / f"shared-{name}"
+    with FileLock(f"{shared}.lock"):
+        result_file = shared / "built.pickle"
+        if not result_file.is_file():
+            shutil.rmtree(shared, ignore_errors=True)  # a build that failed half-way
+            shared.mkdir()
+            built = build(shared)
+            result_file.write_bytes(pickle.dumps(built))
+        built = pickle.loads(result_file.read_bytes())
+    own = tmp_path_factory.mktemp(name)
+    config = replace(
+        built.config,
+        sources_dir=copy_sources(own / "sources", sorted(built.config.sources_dir.iterdir())),
+        index_dir=copy_index(built.config.index_dir, own / "index"),
+    )
+    return BuiltIndex(config, built.report)
+
+
+def _index_seeds(root: Path) -> BuiltIndex:
+    config = Config(sources_dir=copy_sources(root / "sources"), index_dir=root / "index")
+    return BuiltIndex(config, IndexStore(config).update())
+
+
+def _index_seeds_with_minilm_through_the_cli(root: Path) -> BuiltIndex:
+    sources = copy_sources(root / "sources")
+    result = invoke(["--embedding-model", MINILM, "index", "--sources", str(sources), "--index", str(root / "index")])
+    assert result.exit_code == 0, result.output
+    return BuiltIndex(Config(sources_dir=sources, index_dir=root / "index", embedding_model=MINILM), IndexReport())
+
+
 @pytest.fixture(scope="session")
 def _seed_build(tmp_path_factory: pytest.TempPathFactory) -> BuiltIndex:
-    root = tmp_path_factory.mktemp("seed")
-    config = Config(sources_dir=copy_sources(root / "sources"), index_dir=root / "index")
-    report = IndexStore(config).update()
-    return BuiltIndex(config, report)
+    return build_once(tmp_path_factory, "seed", _index_seeds)
 
 
 @pytest.fixture(scope="session")
@@ -111,11 +170,7 @@ def seed_copy(seed_index: Config, tmp_path: Path) -> Config:
 @pytest.fixture(scope="session")
 def minilm_index(tmp_path_factory: pytest.TempPathFactory) -> Config:
     """The seeds indexed through the CLI with the sentence-transformers MiniLM model. Read-only."""
-    root = tmp_path_factory.mktemp("minilm")
-    sources = copy_sources(root / "sources")
-    result = invoke(["--embedding-model", MINILM, "index", "--sources", str(sources), "--index", str(root / "index")])
-    assert result.exit_code == 0, result.output
-    return Config(sources_dir=sources, index_dir=root / "index", embedding_model=MINILM)
+    return build_once(tmp_path_factory, "minilm", _index_seeds_with_minilm_through_the_cli).config
 
 
 # --- driving the command ---------------------------------------------------
