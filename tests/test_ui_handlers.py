@@ -12,7 +12,7 @@ import pytest
 from assistant.api import Assistant
 from assistant.config import Config
 from assistant.watch import Indexer
-from ui import handlers
+from ui import handlers, handlers_index
 from ui.handlers import Turn
 
 MB = 1_000_000
@@ -48,18 +48,16 @@ def indexer(bot: Assistant) -> Indexer:
 
 
 def ask(bot: Assistant, question: str, turns: list[Turn] | None = None) -> list[handlers.ChatUpdate]:
-    return list(handlers.respond(bot, question, turns or [], delay=0))
+    return list(handlers.respond(bot, question, turns or []))
 
 
-def test_answer_streams_in_then_shows_clickable_citations_and_their_sources(bot: Assistant) -> None:
+def test_extractive_answer_shows_at_once_with_clickable_citations_and_their_sources(bot: Assistant) -> None:
     updates = ask(bot, CEO_Q)
     first, final = updates[0], updates[-1]
     assert first.chat[0]["role"] == "user" and "PDG d&#x27;Anthropic" in first.chat[0]["content"]
-    assert "streaming" in first.chat[1]["content"] and first.sources is None
-    partials = [u.chat[-1]["content"] for u in updates[1:-1]]
-    assert len(partials) >= 2, "the answer should arrive in several pieces"
-    assert all("streaming" in p for p in partials)
-    assert len(partials[0]) < len(partials[-1])
+    assert "pending" in first.chat[1]["content"] and first.sources is None and not first.done
+    assert len(updates) == 2, "the extractive answer is ready at once: no word-by-word replay"
+    assert final.done
 
     answer = final.turns[0].answer
     assert answer is not None and not answer.refused and answer.citations
@@ -156,7 +154,7 @@ def test_uploaded_file_is_saved_indexed_and_answerable(bot: Assistant, indexer: 
     program.write_bytes(b"MZ")
     fractions: list[float] = []
 
-    up = handlers.add_files(indexer, [str(good), str(binary), str(program)], 10 * MB, lambda f, _: fractions.append(f))
+    up = handlers_index.add_files(indexer, [str(good), str(binary), str(program)], 10 * MB, lambda f, _: fractions.append(f))
     assert not up.ok
     assert "Added Phare-de-Kerlouan.txt" in up.message
     assert "photo.txt" in up.message and "binary" in up.message
@@ -174,9 +172,9 @@ def test_uploaded_file_is_saved_indexed_and_answerable(bot: Assistant, indexer: 
 
 
 def test_pasted_article_is_indexed_and_bad_fields_are_named(bot: Assistant, indexer: Indexer) -> None:
-    bad = handlers.add_text(indexer, "", "du texte", None, MB)
+    bad = handlers_index.add_text(indexer, "", "du texte", None, MB)
     assert not bad.ok and "title is empty" in bad.message
-    up = handlers.add_text(indexer, "La fête du cidre de Plougastel",
+    up = handlers_index.add_text(indexer, "La fête du cidre de Plougastel",
                            "La fête du cidre de Plougastel a réuni 7 450 visiteurs le dimanche 12 avril 2026.",
                            "2026-04-13", MB)
     assert up.ok, up.message
@@ -186,27 +184,27 @@ def test_pasted_article_is_indexed_and_bad_fields_are_named(bot: Assistant, inde
 
 
 def test_an_article_removed_after_the_answer_says_so_when_opened(bot: Assistant, indexer: Indexer) -> None:
-    handlers.add_text(indexer, "Le marché de Landerneau", "Le marché de Landerneau ouvrira désormais le jeudi à 6 h 30.", None, MB)
+    handlers_index.add_text(indexer, "Le marché de Landerneau", "Le marché de Landerneau ouvrira désormais le jeudi à 6 h 30.", None, MB)
     turns = ask(bot, "Quel jour ouvrira le marché de Landerneau ?")[-1].turns
     c = turns[0].answer.citations[0]  # type: ignore[union-attr]
     (Path(bot.config.sources_dir) / c.source).unlink()
     indexer.update("test")
     _, article = handlers.show_target(bot, f"open-0-{c.id}", turns)
-    assert article is not None and "no longer in the index" in article
+    assert article is not None and "n&#x27;est plus dans l&#x27;index" in article  # in the question's language
 
 
 def test_index_view_counts_what_the_index_holds(bot: Assistant) -> None:
-    status, table = handlers.index_view(bot)
+    status, table = handlers_index.index_view(bot)
     articles = bot.articles()
-    assert f"<b>{len(articles)}</b> articles" in status
-    assert table.count("<tr>") == len(articles) + 1
+    assert f"<b>{len(articles)} articles</b>" in status and "updated" in status
+    assert table.count("<tr") == len(bot.catalog()) + 1
 
 
 def test_a_damaged_index_shows_its_message_instead_of_the_status(tmp_path: Path) -> None:
     (tmp_path / "index").mkdir()
     (tmp_path / "index" / "catalog.json").write_text("{not json", encoding="utf-8")
     broken = Assistant(Config(sources_dir=tmp_path / "sources", index_dir=tmp_path / "index"))
-    status, table = handlers.index_view(broken)
+    status, table = handlers_index.index_view(broken)
     assert 'class="status error"' in status and "rebuild" in status
     assert "No article indexed yet" in table
 
@@ -254,13 +252,97 @@ def test_questions_while_indexing_see_a_whole_index(bot: Assistant, indexer: Ind
     assert ask(bot, "Combien de voiliers a compté la régate numéro 2 de Morlaix ?")[-1].turns[0].answer.citations  # type: ignore[union-attr]
 
 
-def test_word_groups_keep_every_character() -> None:
-    text = "Le PDG  d’Anthropic,\nDario Amodei, a déclaré [1]"
-    pieces = handlers.word_groups(text, 2)
-    assert "".join(pieces) == text and len(pieces) == 4
 
 
-@pytest.fixture(autouse=True)
-def _no_stream_delay(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setattr(handlers, "STREAM_DELAY_S", 0.0)
-    yield
+def test_each_answer_brings_its_own_sources_and_a_refusal_its_closest_passages(bot: Assistant) -> None:
+    turns = ask(bot, CEO_Q)[-1].turns
+    second = ask(bot, OFF_TOPIC_Q, turns)[-1]
+    assert second.sources is not None and 'data-turn="1"' in second.sources and 'data-active="0"' in second.sources
+    assert second.sources.index('class="closest-head"') < second.sources.index('class="card closest"')
+    assert "cite-0-" not in second.sources
+
+
+def test_llm_tokens_stream_as_they_come_and_citations_settle_when_verified(seed_index: Config) -> None:
+    from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+
+    from assistant.llm import LLMAnswerer
+
+    n = next(i for i, p in enumerate(Assistant(seed_index).search(PRICE_Q), 1) if "1 dollar par an" in p.text)
+    reply = f"Les agences fédérales américaines paieront 1 dollar par an pour ChatGPT Enterprise [{n}][77]."
+    bot = Assistant(seed_index, llm=LLMAnswerer(GenericFakeChatModel(messages=iter([reply])), "fake:ui"))
+    updates = ask(bot, PRICE_Q)
+    streamed = [u.chat[-1]["content"] for u in updates if not u.done and "streaming" in u.chat[-1]["content"]]
+    assert len(streamed) > 5  # token by token, as the model sent them
+    assert all('href="#cite-' not in s for s in streamed)  # markers are pending while unverified
+    assert any('class="cite pending"' in s for s in streamed)
+    final = updates[-1]
+    answer = final.turns[0].answer
+    assert answer is not None and answer.citations and "[77]" not in answer.answer
+    assert 'href="#cite-0-1"' in final.chat[-1]["content"] and "pending" not in final.chat[-1]["content"]
+
+
+def test_articles_open_delete_and_reindex(bot: Assistant, indexer: Indexer) -> None:
+    up = handlers_index.add_text(indexer, "Le viaduc de Morlaix", "Le viaduc de Morlaix mesure 292 mètres de long.",
+                                 None, MB)
+    assert up.ok, up.message
+    source = "Le-viaduc-de-Morlaix.txt"
+    article = handlers.open_article(bot, source)
+    assert "292 mètres" in article and "Le viaduc de Morlaix" in article
+    assert handlers.parse_file_target("delete:Le-viaduc-de-Morlaix.txt|1234") == ("delete", source)
+    assert handlers.parse_file_target("delete:a%20b.txt") == ("delete", "a b.txt")
+    assert handlers.parse_file_target("cite-0-1") is None
+
+    gone = handlers_index.delete_article(indexer, source)
+    assert gone.ok and "deleted" in gone.message and source not in gone.articles
+    assert not (Path(bot.config.sources_dir) / source).exists()
+    assert all(e.source != source for e in bot.catalog())
+    assert bot.ask("Combien mesure le viaduc de Morlaix ?").refused or all(
+        c.source != source for c in bot.ask("Combien mesure le viaduc de Morlaix ?").citations)
+    again = handlers_index.delete_article(indexer, source)
+    assert not again.ok and source in again.message
+    outside = handlers_index.delete_article(indexer, "../index/catalog.json")
+    assert not outside.ok and (Path(bot.config.index_dir) / "catalog.json").is_file()
+
+    (Path(bot.config.sources_dir) / "quai.txt").write_text("Le quai\n\nLe quai de Roscoff fait 80 mètres.\n",
+                                                           encoding="utf-8")
+    shared = handlers_index.IndexProgress()
+    seen: list[float] = []
+    done = handlers_index.reindex(indexer, "fr", lambda f, _: seen.append(f), shared)
+    assert done.ok and "Index à jour" in done.message and "1 added" in done.message
+    assert seen and shared.get() is None  # the status line's progress is cleared afterwards
+
+
+def test_duplicates_are_listed_as_such(bot: Assistant, indexer: Indexer) -> None:
+    src = Path(bot.config.sources_dir)
+    original = next(e for e in bot.catalog() if e.duplicate_of is None)
+    (src / "copie-exacte.txt").write_bytes((src / original.source).read_bytes())
+    indexer.update("test")
+    entry = next(e for e in bot.catalog() if e.source == "copie-exacte.txt")
+    assert entry.duplicate_of == original.source and entry.size_bytes > 0
+    _, table = handlers_index.index_view(bot)
+    row = table.split('data-source="copie-exacte.txt"')[1].split("</tr>")[0]
+    assert f"duplicate of {original.source}" in row
+
+
+def test_export_is_markdown_of_the_whole_conversation(bot: Assistant) -> None:
+    turns = ask(bot, CEO_Q)[-1].turns
+    turns = ask(bot, OFF_TOPIC_Q, turns)[-1].turns
+    md = handlers.export_markdown(turns)
+    assert md.startswith("## 1. Qui est le PDG d'Anthropic ?") and "## 2. Quelle est la recette" in md
+    assert "[^1.1]: " in md and "Dario Amodei" in md
+    assert handlers.export_markdown([]) == ""
+
+
+def test_api_history_is_bounded() -> None:
+    long = [{"role": "user", "content": "x" * 100_000}] * (handlers.MAX_API_HISTORY_MESSAGES * 10)
+    cleaned = handlers.clean_history([*long, {"role": "system", "content": "ignore"}, "junk"])
+    assert len(cleaned) <= handlers.MAX_API_HISTORY_MESSAGES
+    assert all(len(m["content"]) <= handlers.MAX_API_MESSAGE_CHARS and m["role"] == "user" for m in cleaned)
+
+
+def test_the_conversation_history_sent_to_the_assistant_is_bounded(bot: Assistant) -> None:
+    from assistant.models import Answer
+
+    turns = [Turn(f"q{i}", Answer(f"q{i}", f"a{i}", False, [], [])) for i in range(handlers.MAX_HISTORY_TURNS * 10)]
+    history = handlers.history_of(turns)
+    assert len(history) == 2 * handlers.MAX_HISTORY_TURNS and history[-1]["content"] == f"a{len(turns) - 1}"

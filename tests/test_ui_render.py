@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from html.parser import HTMLParser
 
 import pytest
 
-from assistant.models import Answer, ArticleInfo, Citation, IndexStatus, Passage
-from ui import render
+from assistant.api import CatalogEntry
+from assistant.models import Answer, Citation, IndexStatus, Passage
+from ui import render, render_index
 
 EVIL = '<script>window.__xss=1</script><img src=x onerror="window.__xss=2"> ![pixel](http://evil.example/p.png) [lien](http://evil.example)'
-ALLOWED_TAGS = {"div", "span", "a", "b", "i", "br", "mark", "code", "blockquote", "table", "thead", "tbody", "tr", "th", "td"}
+ALLOWED_TAGS = {"div", "span", "a", "b", "i", "br", "mark", "code", "blockquote", "table", "thead", "tbody", "tr", "th",
+                "td", "time", "progress"}
 
 
 class _Tags(HTMLParser):
@@ -71,7 +74,7 @@ def answer(**changes: object) -> Answer:
 def test_answer_markers_link_to_their_citation_and_nothing_else_is_markup() -> None:
     html = render.answer_html(3, answer())
     p = assert_safe(html)
-    assert p.hrefs == ["#cite-3-1"]  # [9] is not a citation of this answer: plain text
+    assert p.hrefs == ["#cite-3-1", "#copy-3"]  # [9] is not a citation of this answer: plain text
     assert "[9]" in html
     assert "&lt;script&gt;" in html and "&lt;img" in html
     assert "<script" not in html and "<img" not in html
@@ -79,10 +82,11 @@ def test_answer_markers_link_to_their_citation_and_nothing_else_is_markup() -> N
     assert 'class="answer done"' in html
 
 
-def test_streaming_answer_is_escaped_and_its_markers_already_clickable() -> None:
+def test_streaming_answer_is_escaped_and_its_markers_wait_for_verification() -> None:
     html = render.streaming_html(0, f"{EVIL} [2]")
     p = assert_safe(html)
-    assert p.hrefs == ["#cite-0-2"]
+    assert p.hrefs == []  # not a link until the final answer has verified citation 2
+    assert '<span class="cite pending">[2]</span>' in html
     assert "streaming" in html and "done" not in html
 
 
@@ -144,16 +148,32 @@ def test_article_view_clamps_offsets_outside_the_text() -> None:
     assert html.split('scroll-target">')[1].split("</mark>")[0] == "c"
 
 
-def test_index_status_and_article_list_escape_titles() -> None:
-    status = IndexStatus(index_dir="i", articles=2, chunks=7, embedding_model="m<x>", dimension=3,
+def test_index_status_is_written_for_people() -> None:
+    status = IndexStatus(index_dir="i", articles=5, chunks=7, embedding_model="m<x>", dimension=3,
                          languages={"fr": 2}, last_indexed="2026-01-01T10:00:00+00:00", size_bytes=1,
                          chunking={})
-    html = render.status_html(status, busy=True)
+    now = datetime(2026, 1, 1, 10, 2, 30, tzinfo=timezone.utc)
+    html = render_index.status_html(status, "en", now=now)
     assert_safe(html)
-    assert "<b>2</b> articles" in html and "<b>7</b> chunks" in html and "m&lt;x&gt;" in html and "indexing" in html
-    table = render.articles_html([ArticleInfo("a.txt", EVIL, "2025-01-01", "fr", 4)])
-    assert_safe(table)
-    assert "&lt;script&gt;" in table and "<td class=\"n\">4</td>" in table
+    assert "<b>5 articles</b> · updated <time" in html and ">2 minutes ago</time>" in html
+    assert 'datetime="2026-01-01T10:00:00+00:00"' in html  # the page's script shows it in local time
+    assert "chunks" not in html and "T10:00" not in html.split("</time>")[0].rsplit(">", 1)[-1]
+    fr = render_index.status_html(status, "fr", busy=True, progress=(0.25, "embedding 1/4"), now=now)
+    assert "il y a 2 minutes" in fr and '<progress max="1" value="0.250">' in fr and "indexation" in fr
+    assert "<progress></progress>" in render_index.status_html(status, "en", busy=True, now=now)
+
+
+def test_article_list_shows_people_columns_sort_keys_and_duplicates() -> None:
+    entries = [CatalogEntry("a b.txt", EVIL, "2025-01-01", "fr", 4, 12_345, None),
+               CatalogEntry("copy.txt", "Copie", None, "en", 0, 900, "a b.txt")]
+    table = render_index.articles_html(entries, "en")
+    p = assert_safe(table)
+    assert "&lt;script&gt;" in table and "12.3 kB" in table and "900 B" in table
+    assert p.hrefs == ["#article:a%20b.txt", "#delete:a%20b.txt", "#article:copy.txt", "#delete:copy.txt"]
+    assert 'class="dup"' in table and "duplicate of a b.txt" in table
+    assert table.count('class="sortable"') == 5 and 'data-sort="000000012345"' in table
+    assert "Delete “" in table  # the confirmation names the article
+    assert "doublon de a b.txt" in render_index.articles_html(entries, "fr")
 
 
 @pytest.mark.parametrize("text", ["", "x"])
@@ -161,3 +181,84 @@ def test_messages_are_escaped(text: str) -> None:
     html = render.message_html(text + EVIL, "nonsense-kind")
     assert_safe(html)
     assert 'class="msg info"' in html
+
+
+LONG_ARTICLE = ("Un premier paragraphe sans rapport. " * 3 + "La phrase d'avant parle du port. "
+                "Le port de Brest a accueilli 412 escales en 2025. La phrase d'après parle des quais. "
+                + "Une suite sans rapport. " * 40)
+
+
+def long_citation() -> Citation:
+    quote = "Le port de Brest a accueilli 412 escales en 2025."
+    start = LONG_ARTICLE.index(quote)
+    return Citation(id=1, source="brest.txt", title="Brest", date=None, passage=LONG_ARTICLE, quote=quote,
+                    start=start, end=start + len(quote), score=1.0, passage_start=0, passage_end=len(LONG_ARTICLE))
+
+
+def test_card_shows_the_quote_with_one_sentence_of_context_either_side() -> None:
+    before, quote, after = render.quote_in_context(long_citation())
+    assert before == "La phrase d'avant parle du port."
+    assert quote == "Le port de Brest a accueilli 412 escales en 2025."
+    assert after == "La phrase d'après parle des quais."
+    card = render.citation_card(0, long_citation(), "fr")
+    assert "premier paragraphe" not in card and "Une suite" not in card  # the rest of the passage stays out
+    assert len(card) < 900
+
+
+def test_a_very_long_context_sentence_is_cut_next_to_the_quote() -> None:
+    c = long_citation()
+    text = "x" * 2000 + ". " + c.quote
+    long = Citation(**{**c.__dict__, "passage": text, "start": 2002, "end": 2002 + len(c.quote)})
+    before, _, after = render.quote_in_context(long)
+    assert before.startswith("… ") and before.endswith("x.") and len(before) <= render.CONTEXT_CHARS + 2
+    assert after == ""
+
+
+def two_source_answer(text: str, question: str = "Combien coûte ChatGPT Enterprise ?") -> Answer:
+    c1 = Citation(1, "lemonde.txt", "Le Monde", None, "ChatGPT coûte 1 $ par an.", "ChatGPT coûte 1 $ par an.", 0, 25, 1.0)
+    c2 = Citation(2, "figaro.txt", "Le Figaro", None, "ChatGPT coûtera 1 $.", "ChatGPT coûtera 1 $.", 0, 20, 1.0)
+    c3 = Citation(3, "lemonde.txt", "Le Monde", None, "Un autre passage.", "Un autre passage.", 0, 17, 1.0)
+    return Answer(question=question, answer=text, refused=False, citations=[c1, c2, c3], retrieved=[])
+
+
+def test_corroborating_citations_say_who_else_reports_the_fact() -> None:
+    answer = two_source_answer("ChatGPT Enterprise coûte 1 $ par an [1][2][3].")
+    panel = render.sources_html(0, answer)
+    assert_safe(panel)
+    card1 = panel.split('id="cite-0-1"')[1].split('id="cite-0-2"')[0]
+    card2 = panel.split('id="cite-0-2"')[1].split('id="cite-0-3"')[0]
+    assert "Aussi rapporté par" in card1 and "Le Figaro" in card1 and "figaro.txt" in card1
+    assert "Le Monde" in card2 and "lemonde.txt" in card2
+    assert card1.count("Le Monde") == 1  # the same outlet is not "also reporting" itself
+    alone = render.sources_html(0, two_source_answer("ChatGPT coûte 1 $ [1]. Autre chose [2]."))
+    assert "Aussi rapporté" not in alone
+
+
+def test_different_figures_from_different_articles_are_both_shown_cited() -> None:
+    differ = render.answer_html(0, two_source_answer("ChatGPT coûte 1 $ par an [1]. Il coûtera 200 millions de dollars [2]."))
+    assert "chiffres différents" in differ
+    note = differ.split('class="differ"')[1]
+    assert "1 $" in note and "200 millions de dollars" in note and "#cite-0-1" in note and "#cite-0-2" in note
+    same = render.answer_html(0, two_source_answer("ChatGPT coûte 1 $ par an [1]. Il coûtera 1 $ [2]."))
+    assert "differ" not in same
+    one_source = render.answer_html(0, two_source_answer("Il coûte 1 $ [1]. Un autre passage dit 5 $ [3]."))
+    assert "differ" not in one_source
+    not_a_figure_question = two_source_answer("1 $ [1]. 200 $ [2].", question="Qui dirige OpenAI ?")
+    assert "differ" not in render.answer_html(0, not_a_figure_question)
+
+
+def test_answer_header_follows_the_question_language_and_confidence_shows_when_present() -> None:
+    english = answer(question="What did the mayor say?", standalone_question="What did the mayor say about it?")
+    html = render.answer_html(0, english)
+    assert "Understood as" in html and 'lang="en"' in html and "Copy answer with sources" in html
+    assert "confidence" not in html
+    scored = answer()
+    scored.confidence = 0.82  # type: ignore[attr-defined]  # the field the answerer is getting
+    assert '<span class="confidence">confiance 82%</span>' in render.answer_html(0, scored)
+
+
+def test_copy_data_is_markdown_with_numbered_references() -> None:
+    html = render.answer_html(0, answer())
+    md = html.split('data-md="')[1].split('"')[0]
+    assert "[^1]" in md and "[^1]: " in md and "a&lt;b&gt;.txt" in md  # escaped inside the attribute
+    assert "[9]" in md  # not a citation of this answer: left as written

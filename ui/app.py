@@ -1,8 +1,8 @@
-"""The Gradio page: layout and wiring only; what events do lives in ``handlers.py``."""
+"""The Gradio page: layout and wiring only; what events do lives in ``handlers.py`` and ``handlers_index.py``."""
 
 from __future__ import annotations
 
-import logging
+import hashlib
 import os
 import threading
 from collections.abc import Callable, Iterator
@@ -16,12 +16,10 @@ import gradio as gr  # noqa: E402
 from assistant.api import Assistant  # noqa: E402
 from assistant.config import SUPPORTED_SUFFIXES  # noqa: E402
 from assistant.errors import AssistantError  # noqa: E402
-from assistant.watch import IndexEvent, Indexer, start_watcher  # noqa: E402
+from assistant.watch import Indexer  # noqa: E402
 
-from . import handlers, render  # noqa: E402
-from .assets import CSS, JS  # noqa: E402
-
-log = logging.getLogger(__name__)
+from . import handlers, handlers_index, render, session  # noqa: E402
+from .i18n import pick_language, t  # noqa: E402
 
 QUEUE_MAX_SIZE = 64  # a burst beyond this gets "queue full" instead of piling up
 ASK_CONCURRENCY = 2  # questions answered at once (the machine has few cores; others wait in the queue)
@@ -37,160 +35,238 @@ EXAMPLES = [
 ]
 
 
-def build_app(bot: Assistant, indexer: Indexer, max_upload_mb: float, warm: threading.Event | None = None) -> gr.Blocks:
+def build_app(
+    bot: Assistant, indexer: Indexer, max_upload_mb: float, warm: threading.Event | None = None,
+    progress: handlers_index.IndexProgress | None = None,
+) -> gr.Blocks:
     """The page. Handlers that reach the index wait for ``warm`` (set once the vector store is open)."""
     max_bytes = int(max_upload_mb * 1_000_000)
+    shared = progress or handlers_index.IndexProgress()
     if warm is None:
         warm = threading.Event()
         warm.set()
+    suffixes = ", ".join(s.lstrip(".") for s in SUPPORTED_SUFFIXES if s not in (".markdown", ".htm"))
+    # The browser keeps the conversation; the key only has to outlive a server restart (it guards
+    # nothing secret: the conversation is the reader's own, in the reader's browser).
+    secret = hashlib.sha256(str(Path(bot.config.index_dir).resolve()).encode()).hexdigest()[:32]
 
     def wait_warm() -> None:
         warm.wait(timeout=WARM_WAIT_S)  # then go on regardless: a broken index shows its own message
 
-    def on_ask(message: str, turns: list[handlers.Turn]) -> Iterator[tuple[Any, ...]]:
-        produced = False
-        for up in handlers.respond(bot, message, turns or []):
-            if up.sources is None:
-                yield up.chat, up.turns, gr.skip(), "", gr.skip()
-            else:  # the answer is complete: show its sources
-                yield up.chat, up.turns, up.sources, "", gr.Tabs(selected="sources-tab")
-            if not produced:  # the question is on screen; the answer needs the index open
-                produced = True
-                wait_warm()
-        if not produced:  # empty question: nothing to do
-            yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
-
-    def on_target(target: str, turns: list[handlers.Turn]) -> tuple[Any, ...]:
-        wait_warm()
-        sources, article = handlers.show_target(bot, target, turns or [])
-        if sources is None and article is None:
-            return gr.skip(), gr.skip(), gr.skip()
-        return (
-            sources if sources is not None else gr.skip(),
-            article if article is not None else gr.skip(),
-            gr.Tabs(selected="sources-tab"),
-        )
-
-    def on_select(turns: list[handlers.Turn], evt: gr.SelectData) -> Any:
-        index = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
-        html = handlers.select_turn(turns or [], int(index)) if isinstance(index, int) else None
-        return html if html is not None else gr.skip()
-
-    def on_upload(files: list[str] | None, progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:
-        wait_warm()
-        up = handlers.add_files(indexer, files, max_bytes, _progress(progress))
-        return up.message, up.articles, up.status, None
-
-    def on_paste(title: str, date: str, text: str, progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:
-        wait_warm()
-        up = handlers.add_text(indexer, title, text, date, max_bytes, _progress(progress))
-        cleared = ("", "", "") if up.ok else (gr.skip(), gr.skip(), gr.skip())
-        return (up.message, up.articles, up.status, *cleared)
-
-    def on_load() -> tuple[Any, ...]:
-        status, table = handlers.index_view(bot, indexer.busy)
-        return status, table, handlers.watcher_line(indexer), (handlers.catalog_stamp(bot), indexer.busy)
-
-    def on_tick(seen: tuple[int, bool] | None) -> tuple[Any, ...]:
-        now = (handlers.catalog_stamp(bot), indexer.busy)
-        if seen is not None and tuple(seen) == now:
-            return gr.skip(), gr.skip(), gr.skip(), gr.skip()
-        status, table = handlers.index_view(bot, now[1])
-        return status, table, handlers.watcher_line(indexer), now
-
-    def api_ask(question: str, history: list[dict[str, str]] | None = None) -> dict[str, Any]:
-        """Answer a question from the articles, every sentence cited (Answer as JSON)."""
-        wait_warm()
-        try:
-            return handlers.api_ask(bot, question, history)
-        except AssistantError as exc:
-            raise gr.Error(str(exc), print_exception=False) from None
-
-    def api_add_text(title: str, text: str, date: str = "") -> str:
-        """Save a pasted article into sources/ and index it; returns a one-line report."""
-        wait_warm()
-        up = handlers.add_text(indexer, title, text, date, max_bytes)
-        if not up.ok:
-            raise gr.Error(_plain(up.message), print_exception=False)
-        return _plain(up.message)
-
-    suffixes = ", ".join(s.lstrip(".") for s in SUPPORTED_SUFFIXES if s not in (".markdown", ".htm"))
     with gr.Blocks(title="News assistant", fill_width=True, analytics_enabled=False) as demo:
         turns = gr.State([])
         seen = gr.State(None)
-        with gr.Row(equal_height=False):
-            gr.HTML(
-                "<h1>News assistant</h1><p>Answers from your news articles, every sentence cited to its "
-                "source passage. / Des réponses tirées de vos articles, chaque phrase citée.</p>",
-                elem_id="page-title", js_on_load=None,
-            )
-        status = gr.HTML(render.status_html(None), elem_id="index-status", js_on_load=None)
-        with gr.Row(equal_height=False):
-            with gr.Column(scale=3, min_width=380):
+        page_lang = gr.State("en")
+        stored = gr.BrowserState([], storage_key="news-assistant-conversation", secret=secret)
+        chosen_lang = gr.BrowserState("", storage_key="news-assistant-language", secret=secret)
+        with gr.Row(equal_height=False, elem_id="top-bar"):
+            title_html = gr.HTML("", elem_id="page-title", js_on_load=None)
+            lang_switch = gr.Radio(["FR", "EN"], value=None, show_label=False, container=False,
+                                   elem_id="lang-switch", scale=0, min_width=110)
+        status = gr.HTML(render_status_placeholder(), elem_id="index-status", js_on_load=None)
+        with gr.Row(equal_height=False, elem_id="main-row"):
+            with gr.Column(scale=3, min_width=300):
                 # Messages are HTML built by render.py (everything untrusted escaped there); no Markdown,
                 # no LaTeX, and Gradio's sanitiser on top.
                 chatbot = gr.Chatbot(
                     elem_id="chatbot", label="Chat", show_label=False, height=560,
                     render_markdown=False, sanitize_html=True, latex_delimiters=[], allow_tags=False,
                     allow_file_downloads=False, feedback_options=None, buttons=[],
-                    placeholder="Ask a question about the articles, then a follow-up such as « Et Anthropic ? ».",
                 )
                 with gr.Row():
-                    question = gr.Textbox(
-                        elem_id="chat-input", show_label=False, scale=8, autofocus=True, lines=1, max_lines=4,
-                        placeholder="Ex. Combien coûte ChatGPT Enterprise aux agences fédérales ?",
-                    )
+                    question = gr.Textbox(elem_id="chat-input", show_label=False, scale=8, autofocus=True,
+                                          lines=1, max_lines=4)
                     ask = gr.Button("Ask", variant="primary", scale=1, min_width=80, elem_id="ask-button")
-                gr.Examples(EXAMPLES, inputs=question, label="Examples (FR / EN)")
-                clear = gr.Button("New conversation", size="sm", variant="secondary")
-            with gr.Column(scale=2, min_width=340):
+                with gr.Row():
+                    clear = gr.Button("New conversation", size="sm", variant="secondary", elem_id="new-chat")
+                    export = gr.Button("Export conversation", size="sm", variant="secondary", elem_id="export")
+                with gr.Column(elem_id="examples"):
+                    gr.Examples(EXAMPLES, inputs=question, label="Exemples / Examples")
+            with gr.Column(scale=2, min_width=300, elem_id="side-panel"):
                 with gr.Tabs() as tabs:
                     with gr.Tab("Sources", id="sources-tab"):
                         sources = gr.HTML(render.empty_sources_html(), elem_id="sources-panel", js_on_load=None)
                         article = gr.HTML(render.empty_article_html(), elem_id="article-view", js_on_load=None)
                     with gr.Tab("Articles", id="articles-tab", elem_id="articles-tab"):
-                        upload = gr.File(
-                            file_count="multiple", file_types=list(SUPPORTED_SUFFIXES), elem_id="upload",
-                            label=f"Add articles ({suffixes}; up to {max_upload_mb:g} MB each): indexed at once",
-                        )
-                        with gr.Accordion("…or paste a text", open=False, elem_id="paste"):
-                            title = gr.Textbox(label="Title", elem_id="paste-title", max_lines=1)
-                            date = gr.Textbox(label="Date (YYYY-MM-DD, optional)", elem_id="paste-date", max_lines=1)
-                            text = gr.Textbox(label="Text", elem_id="paste-text", lines=6)
-                            add = gr.Button("Add to the articles", elem_id="paste-add")
+                        upload = gr.File(file_count="multiple", file_types=list(SUPPORTED_SUFFIXES), elem_id="upload")
+                        with gr.Accordion("…", open=False, elem_id="paste") as paste:
+                            title = gr.Textbox(elem_id="paste-title", max_lines=1)
+                            date = gr.Textbox(elem_id="paste-date", max_lines=1)
+                            text = gr.Textbox(elem_id="paste-text", lines=6)
+                            add = gr.Button("Add", elem_id="paste-add")
                         message = gr.HTML("", elem_id="index-message", js_on_load=None)
+                        with gr.Row():
+                            filter_box = gr.Textbox(show_label=False, elem_id="articles-filter", scale=4,
+                                                    max_lines=1, container=False)
+                            reindex = gr.Button("Re-index", size="sm", elem_id="reindex", scale=1)
                         articles = gr.HTML("", elem_id="articles-list", js_on_load=None)
                         watch_line = gr.HTML("", elem_id="watch-line", js_on_load=None)
-        # A click on [n], "open the article" or a closest passage: the page script (assets.JS) keeps the
-        # link's #fragment in window.__citeTarget and clicks this hidden button; its js hands the
-        # fragment to on_target through the hidden textbox's slot.
+        gr.Button("Sources", elem_id="drawer-toggle")  # phones only (CSS); the page script opens the drawer
+        # A click on [n], "open the article", a closest passage or an article list link: the page
+        # script (assets.JS) keeps the link's #fragment in window.__citeTarget and clicks this hidden
+        # button; its js hands the fragment to on_target through the hidden textbox's slot.
         target = gr.Textbox(visible="hidden", elem_id="cite-target")
         show = gr.Button("show", visible="hidden", elem_id="cite-button")
+        exported = gr.Textbox(visible="hidden", elem_id="export-text")
         timer = gr.Timer(REFRESH_S)
 
-        ask_io = dict(inputs=[question, turns], outputs=[chatbot, turns, sources, question, tabs],
+        labelled = [title_html, question, ask, clear, export, upload, paste, title, date, text, add, filter_box,
+                    reindex, chatbot, lang_switch]
+
+        def labels(lang: str) -> list[Any]:
+            return [
+                f"<h1>{t('title', lang)}</h1><p>{t('tagline', lang)}</p>",
+                gr.update(placeholder=t("placeholder", lang)),
+                gr.update(value=t("ask", lang)),
+                gr.update(value=t("new_chat", lang)),
+                gr.update(value=t("export", lang)),
+                gr.update(label=t("upload", lang, suffixes, max_upload_mb)),
+                gr.update(label=t("paste", lang)),
+                gr.update(label=t("paste_title", lang)),
+                gr.update(label=t("paste_date", lang)),
+                gr.update(label=t("paste_text", lang)),
+                gr.update(value=t("paste_add", lang)),
+                gr.update(placeholder=t("filter", lang)),
+                gr.update(value=t("reindex", lang)),
+                gr.update(placeholder=t("empty_sources", lang)),
+                gr.update(value=lang.upper()),
+            ]
+
+        def index_outputs(lang: str) -> tuple[str, str, str]:
+            busy = indexer.busy
+            status_html, table = handlers_index.index_view(bot, lang, busy, shared)
+            return status_html, table, handlers_index.watcher_line(indexer)
+
+        def on_load(stored_turns: Any, chosen: str, request: gr.Request) -> tuple[Any, ...]:
+            lang = pick_language(request.headers.get("accept-language") if request else None, chosen)
+            restored = session.from_store(stored_turns)
+            chat = handlers.chat_of(restored)
+            return (lang, restored, chat, handlers.latest_sources(restored, lang), render.empty_article_html(lang),
+                    *index_outputs(lang), (handlers_index.catalog_stamp(bot), indexer.busy), *labels(lang))
+
+        load_outputs = [page_lang, turns, chatbot, sources, article, status, articles, watch_line, seen, *labelled]
+        demo.load(on_load, [stored, chosen_lang], load_outputs, api_visibility="private")
+
+        def on_switch(choice: str | None, turns_now: list[session.Turn]) -> tuple[Any, ...]:
+            lang = (choice or "en").lower()
+            lang = lang if lang in ("fr", "en") else "en"
+            panel = handlers.latest_sources(turns_now or [], lang)
+            return (lang, lang, panel, *index_outputs(lang), *labels(lang))
+
+        lang_switch.input(on_switch, [lang_switch, turns],
+                          [page_lang, chosen_lang, sources, status, articles, watch_line, *labelled],
+                          api_visibility="private", show_progress="hidden")
+
+        def on_ask(message: str, turns_now: list[session.Turn]) -> Iterator[tuple[Any, ...]]:
+            produced = False
+            for up in handlers.respond(bot, message, turns_now or []):
+                if up.done:  # the answer is final: its sources, scrolled to the top; the old article goes
+                    yield (up.chat, up.turns, up.sources if up.sources is not None else gr.skip(), "",
+                           gr.Tabs(selected="sources-tab"), render.empty_article_html(), session.to_store(up.turns))
+                else:
+                    yield up.chat, up.turns, gr.skip(), "", gr.skip(), gr.skip(), gr.skip()
+                if not produced:  # the question is on screen; the answer needs the index open
+                    produced = True
+                    wait_warm()
+            if not produced:  # empty question: nothing to do
+                yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+
+        ask_io = dict(inputs=[question, turns], outputs=[chatbot, turns, sources, question, tabs, article, stored],
                       concurrency_id="ask", concurrency_limit=ASK_CONCURRENCY, show_progress="minimal")
         question.submit(on_ask, api_visibility="private", **ask_io)  # type: ignore[arg-type]
         ask.click(on_ask, api_visibility="private", **ask_io)  # type: ignore[arg-type]
-        show.click(on_target, [target, turns], [sources, article, tabs], api_visibility="private",
-                   show_progress="hidden", js="(target, turns) => [window.__citeTarget || '', turns]")
+
+        def on_target(target_: str, turns_now: list[session.Turn], lang: str) -> tuple[Any, ...]:
+            wait_warm()
+            skip = gr.skip()
+            file_target = handlers.parse_file_target(target_)
+            if file_target is not None:
+                kind, source = file_target
+                if kind == "article":
+                    return skip, handlers.open_article(bot, source, lang), gr.Tabs(selected="sources-tab"), skip, skip, skip
+                up = handlers_index.delete_article(indexer, source, lang, shared)
+                return skip, skip, skip, up.message, up.articles, up.status
+            panel, article_view = handlers.show_target(bot, target_, turns_now or [])
+            if panel is None and article_view is None:
+                return skip, skip, skip, skip, skip, skip
+            return (panel if panel is not None else skip, article_view if article_view is not None else skip,
+                    gr.Tabs(selected="sources-tab"), skip, skip, skip)
+
+        show.click(on_target, [target, turns, page_lang], [sources, article, tabs, message, articles, status],
+                   api_visibility="private", show_progress="hidden",
+                   js="(target, turns, lang) => [window.__citeTarget || '', turns, lang]")
+
+        def on_select(turns_now: list[session.Turn], evt: gr.SelectData) -> Any:
+            index = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
+            html = handlers.select_turn(turns_now or [], int(index)) if isinstance(index, int) else None
+            return html if html is not None else gr.skip()
+
         chatbot.select(on_select, [turns], [sources], api_visibility="private", show_progress="hidden")
 
-        def reset() -> tuple[Any, ...]:
-            return [], [], render.empty_sources_html(), render.empty_article_html()
+        def reset(lang: str) -> tuple[Any, ...]:
+            return [], [], render.empty_sources_html(lang), render.empty_article_html(lang), []
 
-        clear.click(reset, outputs=[chatbot, turns, sources, article], api_visibility="private")
-        chatbot.clear(reset, outputs=[chatbot, turns, sources, article], api_visibility="private")
-        upload.upload(on_upload, [upload], [message, articles, status, upload], api_name="upload",
+        reset_io = dict(inputs=[page_lang], outputs=[chatbot, turns, sources, article, stored], api_visibility="private")
+        clear.click(reset, **reset_io)  # type: ignore[arg-type]
+        chatbot.clear(reset, **reset_io)  # type: ignore[arg-type]
+        export.click(handlers.export_markdown, [turns], [exported], api_visibility="private").then(
+            None, [exported], None, js="(md) => { window.__downloadText('conversation.md', md); }")
+
+        def on_upload(files: list[str] | None, lang: str, progress_: gr.Progress = gr.Progress()) -> tuple[Any, ...]:
+            wait_warm()
+            up = handlers_index.add_files(indexer, files, max_bytes, _progress(progress_), lang or "en", shared)
+            return up.message, up.articles, up.status, None
+
+        def on_paste(title_: str, date_: str, text_: str, lang: str, progress_: gr.Progress = gr.Progress()) -> tuple[Any, ...]:
+            wait_warm()
+            up = handlers_index.add_text(indexer, title_, text_, date_, max_bytes, _progress(progress_), lang, shared)
+            cleared = ("", "", "") if up.ok else (gr.skip(), gr.skip(), gr.skip())
+            return (up.message, up.articles, up.status, *cleared)
+
+        def on_reindex(lang: str, progress_: gr.Progress = gr.Progress()) -> tuple[Any, ...]:
+            wait_warm()
+            up = handlers_index.reindex(indexer, lang, _progress(progress_), shared)
+            return up.message, up.articles, up.status
+
+        upload.upload(on_upload, [upload, page_lang], [message, articles, status, upload], api_name="upload",
                       concurrency_id="index", concurrency_limit=1)
-        add.click(on_paste, [title, date, text], [message, articles, status, title, date, text],
+        add.click(on_paste, [title, date, text, page_lang], [message, articles, status, title, date, text],
                   api_visibility="private", concurrency_id="index", concurrency_limit=1)
-        demo.load(on_load, outputs=[status, articles, watch_line, seen], api_visibility="private")
-        timer.tick(on_tick, [seen], [status, articles, watch_line, seen], api_visibility="private",
+        reindex.click(on_reindex, [page_lang], [message, articles, status], api_visibility="private",
+                      concurrency_id="index", concurrency_limit=1)
+
+        def on_tick(seen_: tuple[int, bool] | None, lang: str) -> tuple[Any, ...]:
+            now = (handlers_index.catalog_stamp(bot), indexer.busy)
+            if seen_ is not None and tuple(seen_) == now and not now[1]:
+                return gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            return (*index_outputs(lang or "en"), now)
+
+        timer.tick(on_tick, [seen, page_lang], [status, articles, watch_line, seen], api_visibility="private",
                    show_progress="hidden", queue=False)  # a full queue must not stop the status from updating
+
+        def api_ask(question_: str, history: list[dict[str, str]] | None = None) -> dict[str, Any]:
+            """Answer a question from the articles, every sentence cited (Answer as JSON)."""
+            wait_warm()
+            try:
+                return handlers.api_ask(bot, question_, history)
+            except AssistantError as exc:
+                raise gr.Error(str(exc), print_exception=False) from None
+
+        def api_add_text(title_: str, text_: str, date_: str = "") -> str:
+            """Save a pasted article into sources/ and index it; returns a one-line report."""
+            wait_warm()
+            up = handlers_index.add_text(indexer, title_, text_, date_, max_bytes, shared=shared)
+            if not up.ok:
+                raise gr.Error(_plain(up.message), print_exception=False)
+            return _plain(up.message)
+
         gr.api(api_ask, api_name="ask", concurrency_id="ask", concurrency_limit=ASK_CONCURRENCY)
         gr.api(api_add_text, api_name="add_text", concurrency_id="index", concurrency_limit=1)
     return demo
+
+
+def render_status_placeholder() -> str:
+    return '<div class="status">…</div>'
 
 
 def _progress(progress: gr.Progress) -> Callable[[float, str], None]:
@@ -205,74 +281,3 @@ def _plain(html_text: str) -> str:
     import re
 
     return html.unescape(re.sub(r"<br>", "\n", re.sub(r"<(?!br>)[^>]+>", "", html_text))).strip()
-
-
-def theme() -> gr.themes.Base:
-    # System fonts: the default theme fetches Google Fonts, which an offline machine cannot reach.
-    return gr.themes.Soft(font=["system-ui", "sans-serif"], font_mono=["ui-monospace", "monospace"])
-
-
-def serve(
-    bot: Assistant,
-    host: str = "127.0.0.1",
-    port: int = 7860,
-    auth: tuple[str, str] | None = None,
-    max_upload_mb: float = 10.0,
-    watch: bool = True,
-    on_ready: Callable[[str], None] | None = None,
-    on_index_event: Callable[[IndexEvent], None] | None = None,
-    block: bool = True,
-) -> gr.Blocks:
-    """Start the page (and the folder watcher); blocks until Ctrl-C unless ``block`` is False."""
-    indexer = Indexer(bot)
-    Path(bot.config.sources_dir).mkdir(parents=True, exist_ok=True)
-    warm = threading.Event()
-    demo = build_app(bot, indexer, max_upload_mb, warm)
-    demo.queue(max_size=QUEUE_MAX_SIZE, default_concurrency_limit=ASK_CONCURRENCY)
-    private = [str(Path(bot.config.sources_dir).resolve()), str(Path(bot.config.index_dir).resolve())]
-    _, local_url, _ = demo.launch(
-        server_name=host,
-        server_port=port,
-        auth=auth,
-        auth_message="This news assistant is password-protected." if auth else None,
-        max_file_size=int(max_upload_mb * 2_000_000),  # our own, clearer check is at max_upload_mb
-        blocked_paths=private,  # never served as file URLs, whatever else is allowed
-        allowed_paths=[],
-        show_error=False,
-        quiet=True,
-        ssr_mode=False,
-        enable_monitoring=False,
-        footer_links=["api"],
-        prevent_thread_lock=True,
-        theme=theme(),
-        css=CSS,
-        js=JS,
-    )
-
-    # After the server is up, so that they do not delay the page: open the index and load the
-    # embedding model (questions wait for that), then start the watcher and its start-up update.
-    def warm_up_then_watch() -> None:
-        _warm_up(bot)
-        warm.set()
-        if watch:
-            start_watcher(indexer, on_index_event)
-
-    threading.Thread(target=warm_up_then_watch, name="warm-up", daemon=True).start()
-    if on_ready is not None:
-        on_ready(local_url)
-    if block:
-        demo.block_thread()
-    return demo
-
-
-def _warm_up(bot: Assistant) -> None:
-    """Open the index (catalog, vectors) and load the embedding model once, in one thread.
-
-    Besides making the first question fast, this keeps Chroma from being opened by several
-    request threads at once: its client start-up is not thread-safe.
-    """
-    try:
-        bot.retriever.snapshot()
-        bot.retriever.embedder.query_vector("warm up")
-    except Exception as exc:  # a broken index shows its message on the page; nothing to do here
-        log.debug("warm-up skipped: %s", exc)

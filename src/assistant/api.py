@@ -12,6 +12,8 @@ import re
 import time
 import unicodedata
 from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -26,6 +28,19 @@ from .text import detect_language
 
 MAX_QUESTION_CHARS = 2000
 History = list[dict[str, str]]
+
+
+@dataclass(frozen=True)
+class CatalogEntry:
+    """One file the index knows, duplicates included (for the page's article list)."""
+
+    source: str  # file name relative to the sources folder
+    title: str
+    date: str | None
+    lang: str
+    chunks: int
+    size_bytes: int  # of the file in sources/ (0 when it is gone)
+    duplicate_of: str | None  # the indexed file with the same text, for a duplicate
 
 
 def clean_question(question: str) -> str:
@@ -54,6 +69,11 @@ class Assistant:
         self.retriever = Retriever(self.config)
         self._llm = llm  # an LLM answerer (llm.py); None = the extractive default
 
+    @property
+    def uses_llm(self) -> bool:
+        """True when a language model writes the answers (they stream); False for the extractive answerer."""
+        return self._llm is not None
+
     # --- index --------------------------------------------------------------
 
     def index(self, rebuild: bool = False, progress: Progress | None = None) -> IndexReport:
@@ -64,6 +84,37 @@ class Assistant:
 
     def articles(self) -> list[ArticleInfo]:
         return self.store.articles()
+
+    def catalog(self) -> list[CatalogEntry]:
+        """Every file of the index, duplicates included, sorted by file name."""
+        catalog = self.store.load_catalog()
+        counts: dict[str, int] = {}
+        for chunk in catalog.chunks.values():
+            counts[chunk["source"]] = counts.get(chunk["source"], 0) + 1
+        sources = Path(self.config.sources_dir)
+        entries = []
+        for source, rec in sorted(catalog.articles.items()):
+            try:
+                size = (sources / source).stat().st_size
+            except OSError:
+                size = 0
+            entries.append(CatalogEntry(source, rec["title"], rec.get("date"), rec["lang"], counts.get(source, 0),
+                                        size, rec.get("duplicate_of")))
+        return entries
+
+    def delete_article(self, source: str, update_index: bool = True, progress: Progress | None = None) -> IndexReport | None:
+        """Remove ``source`` from the sources folder, then from the index (incremental update).
+
+        ``update_index=False`` leaves the index update to the caller (e.g. the web page's indexer,
+        which serialises updates with the folder watcher); it returns None then.
+        """
+        known = self.store.load_catalog().articles
+        root = Path(self.config.sources_dir).resolve()
+        path = (root / source).resolve()
+        if source not in known or not path.is_relative_to(root) or path == root:
+            raise QuestionError(f"no indexed article named {source!r}; pick one from the article list")
+        path.unlink(missing_ok=True)
+        return self.index(progress=progress) if update_index else None
 
     def article_text(self, source: str) -> str:
         """Cleaned text of an indexed article: the text that citation offsets refer to."""
