@@ -95,7 +95,7 @@ def test_unsupported_sentences_are_muted_with_a_warning() -> None:
     html = render.answer_html(0, answer(answer=text, unsupported=["Il a promis un tram."], answerer="llm"))
     assert_safe(html)
     assert '<span class="unsupported"' in html and ">Il a promis un tram.</span>" in html
-    assert "Le maire est venu." not in html.split('<span class="unsupported"')[1]
+    assert "Le maire est venu." not in html.split('<span class="unsupported"')[1].split('class="md-source"')[0]
     assert 'class="warn"' in html
 
 
@@ -259,6 +259,6 @@ def test_answer_header_follows_the_question_language_and_confidence_shows_when_p
 
 def test_copy_data_is_markdown_with_numbered_references() -> None:
     html = render.answer_html(0, answer())
-    md = html.split('data-md="')[1].split('"')[0]
+    md = html.split('<div class="md-source">')[1].split("</div>")[0]
     assert "[^1]" in md and "[^1]: " in md and "a&lt;b&gt;.txt" in md  # escaped inside the attribute
     assert "[9]" in md  # not a citation of this answer: left as written

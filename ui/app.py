@@ -62,7 +62,9 @@ def build_app(
         with gr.Row(equal_height=False, elem_id="top-bar"):
             title_html = gr.HTML("", elem_id="page-title", js_on_load=None)
             lang_switch = gr.Radio(["FR", "EN"], value=None, show_label=False, container=False,
-                                   elem_id="lang-switch", scale=0, min_width=110)
+                                   elem_id="lang-switch", scale=0, min_width=150)
+            # Phones only (CSS): opens and closes the side panel as a drawer (the page script does it).
+            gr.Button("Sources", elem_id="drawer-toggle", scale=0, min_width=90, size="sm")
         status = gr.HTML(render_status_placeholder(), elem_id="index-status", js_on_load=None)
         with gr.Row(equal_height=False, elem_id="main-row"):
             with gr.Column(scale=3, min_width=300):
@@ -97,11 +99,10 @@ def build_app(
                         message = gr.HTML("", elem_id="index-message", js_on_load=None)
                         with gr.Row():
                             filter_box = gr.Textbox(show_label=False, elem_id="articles-filter", scale=4,
-                                                    max_lines=1, container=False)
+                                                    max_lines=1, container=False, interactive=True)
                             reindex = gr.Button("Re-index", size="sm", elem_id="reindex", scale=1)
                         articles = gr.HTML("", elem_id="articles-list", js_on_load=None)
                         watch_line = gr.HTML("", elem_id="watch-line", js_on_load=None)
-        gr.Button("Sources", elem_id="drawer-toggle")  # phones only (CSS); the page script opens the drawer
         # A click on [n], "open the article", a closest passage or an article list link: the page
         # script (assets.JS) keeps the link's #fragment in window.__citeTarget and clicks this hidden
         # button; its js hands the fragment to on_target through the hidden textbox's slot.
@@ -128,7 +129,7 @@ def build_app(
                 gr.update(value=t("paste_add", lang)),
                 gr.update(placeholder=t("filter", lang)),
                 gr.update(value=t("reindex", lang)),
-                gr.update(placeholder=t("empty_sources", lang)),
+                gr.update(placeholder=t("chat_hint", lang)),
                 gr.update(value=lang.upper()),
             ]
 
@@ -157,12 +158,12 @@ def build_app(
                           [page_lang, chosen_lang, sources, status, articles, watch_line, *labelled],
                           api_visibility="private", show_progress="hidden")
 
-        def on_ask(message: str, turns_now: list[session.Turn]) -> Iterator[tuple[Any, ...]]:
+        def on_ask(message: str, turns_now: list[session.Turn], lang: str) -> Iterator[tuple[Any, ...]]:
             produced = False
             for up in handlers.respond(bot, message, turns_now or []):
                 if up.done:  # the answer is final: its sources, scrolled to the top; the old article goes
                     yield (up.chat, up.turns, up.sources if up.sources is not None else gr.skip(), "",
-                           gr.Tabs(selected="sources-tab"), render.empty_article_html(), session.to_store(up.turns))
+                           gr.Tabs(selected="sources-tab"), render.empty_article_html(lang), session.to_store(up.turns))
                 else:
                     yield up.chat, up.turns, gr.skip(), "", gr.skip(), gr.skip(), gr.skip()
                 if not produced:  # the question is on screen; the answer needs the index open
@@ -171,7 +172,7 @@ def build_app(
             if not produced:  # empty question: nothing to do
                 yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
 
-        ask_io = dict(inputs=[question, turns], outputs=[chatbot, turns, sources, question, tabs, article, stored],
+        ask_io = dict(inputs=[question, turns, page_lang], outputs=[chatbot, turns, sources, question, tabs, article, stored],
                       concurrency_id="ask", concurrency_limit=ASK_CONCURRENCY, show_progress="minimal")
         question.submit(on_ask, api_visibility="private", **ask_io)  # type: ignore[arg-type]
         ask.click(on_ask, api_visibility="private", **ask_io)  # type: ignore[arg-type]
@@ -237,7 +238,7 @@ def build_app(
 
         def on_tick(seen_: tuple[int, bool] | None, lang: str) -> tuple[Any, ...]:
             now = (handlers_index.catalog_stamp(bot), indexer.busy)
-            if seen_ is not None and tuple(seen_) == now and not now[1]:
+            if seen_ is None or (tuple(seen_) == now and not now[1]):  # None: the page has not loaded yet
                 return gr.skip(), gr.skip(), gr.skip(), gr.skip()
             return (*index_outputs(lang or "en"), now)
 

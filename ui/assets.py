@@ -23,6 +23,8 @@ CSS = """
 .answer .tools a.copy { text-decoration: none; color: var(--body-text-color-subdued); cursor: pointer; }
 .answer .tools a.copy:hover { color: var(--color-accent); }
 .answer .confidence { color: var(--body-text-color-subdued); }
+.answer .md-source { display: none; }
+.answer .tools a.copy.copied::after { content: " ✓"; }
 a.cite, span.cite { display: inline-block; font-weight: 600; font-size: .85em; text-decoration: none; cursor: pointer;
          padding: 0 .25em; margin: 0 .1em; border-radius: 4px; background: var(--color-accent-soft); color: var(--color-accent); }
 span.cite.pending { opacity: .45; cursor: default; }
@@ -55,21 +57,27 @@ table.articles td.n { text-align: right; white-space: nowrap; }
 table.articles tr.dup td { color: var(--body-text-color-subdued); font-style: italic; }
 table.articles a.art-delete { color: #b91c1c; font-size: .8rem; }
 #articles-list { max-height: 55vh; overflow-y: auto; }
-#drawer-toggle { display: none; }
+#drawer-toggle { display: none !important; }
 @media (max-width: 760px) {
   #page-title p, #examples, #watch-line { display: none !important; }
-  #page-title h1 { font-size: 1.1rem; }
-  #chatbot { height: calc(100svh - 235px) !important; min-height: 260px; }
+  #page-title { min-width: 0 !important; overflow: hidden; }
+  #page-title h1 { font-size: 1.05rem; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+  #page-title { flex: 1 1 auto !important; }
+  #lang-switch, #drawer-toggle { flex: 0 0 auto !important; min-width: 0 !important; }
+  #lang-switch label { padding: .2rem .45rem; }
+  #ask-button { min-width: 0 !important; padding: 0 .6rem; font-size: .9rem; }
+  #top-bar { flex-wrap: nowrap !important; gap: .4rem; }
+  #lang-switch .wrap { flex-wrap: nowrap !important; }
+  #chatbot { height: calc(100svh - 270px) !important; min-height: 240px; }
   #main-row { flex-wrap: nowrap; }
   /* The side panel (sources, articles) is a drawer over the chat, opened by the Sources button. */
   #side-panel { position: fixed !important; left: 0; right: 0; bottom: 0; height: 82svh; z-index: 50;
                 background: var(--background-fill-primary); box-shadow: 0 -6px 24px rgba(0,0,0,.25);
                 border-radius: 12px 12px 0 0; padding: .6rem; overflow-y: auto; transform: translateY(105%);
                 transition: transform .2s ease; min-width: 0 !important; }
-  body.drawer-open #side-panel { transform: translateY(0); }
-  #drawer-toggle { display: block; position: fixed; right: .8rem; bottom: .8rem; z-index: 60; }
-  #drawer-toggle button { border-radius: 999px; padding: .5rem 1rem; box-shadow: 0 2px 8px rgba(0,0,0,.25);
-                          background: var(--color-accent); color: white; border: 0; font-weight: 600; }
+  #side-panel[data-drawer="open"] { transform: translateY(0); }
+  #drawer-toggle { display: block !important; background: var(--color-accent); color: white; font-weight: 600;
+                   border-radius: 999px; }
   #sources-panel, #articles-list { max-height: none; }
 }
 """
@@ -84,6 +92,11 @@ JS = """
   if (window.__newsAssistant) return;
   window.__newsAssistant = true;
   const narrow = () => window.matchMedia('(max-width: 760px)').matches;
+  // Gradio scopes the page's CSS inside its container, so the drawer state is an attribute
+  // on the panel itself (which Gradio does not re-render), not a class on <body>.
+  const panel = () => document.querySelector('#side-panel');
+  const drawerOpen = () => panel() && panel().dataset.drawer === 'open';
+  const drawer = (open) => { if (panel()) panel().dataset.drawer = open ? 'open' : 'closed'; };
   const send = (target) => {
     const button = document.querySelector('#cite-button');
     if (!button) return;
@@ -107,12 +120,13 @@ JS = """
   document.addEventListener('click', (ev) => {
     const t = ev.target;
     if (!t.closest) return;
-    if (t.closest('#drawer-toggle')) { document.body.classList.toggle('drawer-open'); return; }
+    if (t.closest('#drawer-toggle')) { drawer(!drawerOpen()); return; }
     const copy = t.closest('a.copy');
     if (copy) {
       ev.preventDefault(); ev.stopPropagation();
-      const bubble = copy.closest('[data-md]');
-      if (bubble) copyText(bubble.getAttribute('data-md')).then((ok) => {
+      const bubble = copy.closest('.answer');
+      const source = bubble && bubble.querySelector('.md-source');
+      if (source) copyText(source.textContent).then((ok) => {
         copy.classList.toggle('copied', ok); copy.setAttribute('data-copied', ok ? '1' : '0');
       });
       return;
@@ -135,7 +149,7 @@ JS = """
     if (!link) return;
     ev.preventDefault();
     ev.stopPropagation();
-    if (narrow() && !link.closest('#side-panel')) document.body.classList.add('drawer-open');
+    if (narrow() && !link.closest('#side-panel')) drawer(true);
     send(link.getAttribute('href').slice(1));
   }, true);
   // The article list: sorted by the chosen column, filtered by the filter box; kept after each refresh.

@@ -17,8 +17,11 @@ _WORDS: dict[str, tuple[str, str]] = {  # key: (French, English)
     "title": ("Assistant d'actualité", "News assistant"),
     "tagline": ("Des réponses tirées de vos articles, chaque phrase citée.",
                 "Answers from your news articles, every sentence cited."),
-    "placeholder": ("Posez une question sur les articles, puis une relance comme « Et Anthropic ? »",
-                    "Ask about the articles, then a follow-up such as “And Anthropic?”"),
+    "placeholder": ("Posez une question sur vos articles…", "Ask about your articles…"),
+    "chat_hint": ("Posez une question, puis une relance comme « Et Anthropic ? ». Chaque phrase de la réponse "
+                  "est citée ; cliquez sur [1] pour voir sa source.",
+                  "Ask a question, then a follow-up such as “And Anthropic?”. Every sentence of the answer is "
+                  "cited; click [1] to see its source."),
     "ask": ("Demander", "Ask"),
     "new_chat": ("Nouvelle conversation", "New conversation"),
     "export": ("Exporter la conversation", "Export conversation"),

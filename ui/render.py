@@ -122,14 +122,15 @@ def answer_html(turn: int, answer: Answer) -> str:
         parts.append(f'<div class="note">↪ {t("understood", lang)}{sep}{quoted}</div>')
     if answer.notice:
         parts.append(f'<div class="notice">ℹ {esc(answer.notice)}</div>')
-    tools = (f'<div class="tools"><a class="copy" href="#copy-{turn}" title="{t("copy", lang)}">⧉ {t("copy", lang)}</a>'
-             f"{_confidence(answer, lang)}</div>")
-    data = f'data-md="{esc(answer_markdown(answer))}" data-question="{esc(answer.question)}"'
+    # The Markdown to copy travels as hidden text (the chat's sanitiser drops data-* attributes).
+    tools = (f'<div class="tools"><a class="copy" href="#copy-{turn}">{t("copy", lang)}</a>'
+             f"{_confidence(answer, lang)}</div>"
+             f'<div class="md-source">{esc(answer_markdown(answer))}</div>')
     if answer.refused:
         parts.append(f'<div class="refusal">⚠ {_multiline(answer.answer)}</div>')
         if answer.retrieved:
             parts.append(f'<div class="hint">{t("refusal_hint", lang)}</div>')
-        return f'<div class="answer refused done" lang="{lang}" {data}>{"".join(parts)}{tools}</div>'
+        return f'<div class="answer refused done" lang="{lang}">{"".join(parts)}{tools}</div>'
     citations = {c.id: c for c in answer.citations}
     text = answer.answer
     body: list[str] = []
@@ -148,7 +149,7 @@ def answer_html(turn: int, answer: Answer) -> str:
         parts.append(f'<div class="differ">⚖ {t("differ", lang)} {listed}</div>')
     if answer.unsupported:
         parts.append(f'<div class="warn">⚠ {t("unsupported", lang)}</div>')
-    return f'<div class="answer done" lang="{lang}" {data}>{"".join(parts)}{tools}</div>'
+    return f'<div class="answer done" lang="{lang}">{"".join(parts)}{tools}</div>'
 
 
 def _confidence(answer: Answer, lang: str) -> str:
