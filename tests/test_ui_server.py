@@ -1,5 +1,5 @@
-"""`assistant serve` as a real server on loopback: its API (gradio_client), its safety, and the page
-in a real headless Chromium (Playwright driving Debian's ``chromium``)."""
+"""`assistant serve` as a real server on loopback: its Gradio API (gradio_client), its JSON API under
+/api (httpx), its safety. The page itself, in a real browser, is tested in test_ui_browser.py."""
 
 from __future__ import annotations
 
@@ -100,6 +100,8 @@ def server(seed_index: Config, tmp_path_factory: pytest.TempPathFactory) -> Iter
     srv = start_server(private_copy(seed_index, root), root / "serve.log")
     yield srv
     srv.stop()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    (ARTIFACTS / "ui_api_timings.json").write_text(json.dumps(srv.timings, indent=2), encoding="utf-8")
 
 
 @pytest.fixture(scope="module")
@@ -233,119 +235,86 @@ def test_password_protected_server(server: Server, tmp_path: Path) -> None:
             Client(protected.url, auth=("alice", "wrong"), verbose=False, download_files=False, analytics_enabled=False)
         ok = Client(protected.url, auth=("alice", "s3cret"), verbose=False, download_files=False, analytics_enabled=False)
         assert ok.predict(CEO_Q, None, api_name="/ask")["citations"]
+        # The JSON routes: the same login, as HTTP Basic.
+        for path in ("status", "articles"):
+            assert api(protected, "GET", path).status_code == 401
+            assert api(protected, "GET", path, auth=("alice", "wrong")).status_code == 401
+            assert api(protected, "GET", path, auth=("alice", "s3cret")).status_code == 200
+        assert api(protected, "POST", "ask", json={"question": CEO_Q}).status_code == 401
+        assert api(protected, "DELETE", "articles/x.txt").status_code == 401
+        assert api(protected, "POST", "ask", auth=("alice", "s3cret"), json={"question": CEO_Q}).json()["citations"]
     finally:
         protected.stop()
 
 
-# --- the page, in a real browser -----------------------------------------------------------
+# --- the JSON API under /api ---------------------------------------------------------------
 
 
-UPLOADED = (
-    "date: 2026-05-20\n"
-    "Le funiculaire de Locquirec transporte ses premiers passagers\n\n"
-    "Le funiculaire de Locquirec, long de 268 mètres, a transporté ses premiers passagers le 19 mai 2026.\n"
-    "Le trajet du funiculaire de Locquirec dure 94 secondes <img src=x onerror=\"window.__xss=1\"> entre la plage et le bourg.\n"
-    "<script>window.__xss = 2</script>\n"
-)
+def api(server: Server, method: str, path: str, auth: tuple[str, str] | None = None, **kw: object) -> "httpx.Response":
+    import httpx
+
+    return httpx.request(method, server.url + "api/" + path, auth=auth, timeout=120, **kw)  # type: ignore[arg-type]
 
 
-@pytest.mark.browser
-def test_page_in_a_headless_browser(server: Server, tmp_path: Path) -> None:
-    chromium = shutil.which("chromium")
-    if chromium is None:
-        pytest.skip("Debian's chromium is not installed (scripts/setup.sh --with-browser installs it)")
-    from playwright.sync_api import expect, sync_playwright
+def test_json_api_ask_returns_the_ask_json_object_and_takes_a_history(server: Server) -> None:
+    first = api(server, "POST", "ask", json={"question": "Combien coûte ChatGPT Enterprise aux agences fédérales ?"})
+    assert first.status_code == 200, first.text
+    body = first.json()
+    assert set(body) >= {"question", "answer", "refused", "citations", "retrieved", "timings_ms", "standalone_question"}
+    assert body["citations"] and f"[{body['citations'][0]['id']}]" in body["answer"]
+    history = [{"role": "user", "content": body["question"]}, {"role": "assistant", "content": body["answer"]}]
+    follow = api(server, "POST", "ask", json={"question": "Et Anthropic ?", "history": history}).json()
+    assert follow["standalone_question"] and "Anthropic" in follow["standalone_question"]
 
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    upload = write_article(tmp_path / "browser", "funiculaire.txt", UPLOADED)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1440, "height": 1000})
-            started = time.perf_counter()
-            page.goto(server.url)
-            question = page.locator("#chat-input textarea")
-            expect(question).to_be_editable(timeout=60_000)
-            expect(page.locator("#index-status")).to_contain_text("articles", timeout=60_000)
-            server.timings["page_load_s"] = time.perf_counter() - started
 
-            # A French question: the answer streams in and carries a clickable citation.
-            question.fill(CEO_Q)
-            question.press("Enter")
-            answer = page.locator("#chatbot .answer.done").last
-            expect(answer).to_contain_text("Dario Amodei", timeout=120_000)
-            marker = answer.locator("a.cite").first
-            expect(marker).to_have_text("[1]")
+def test_json_api_names_bad_input_and_bounds_sizes(server: Server) -> None:
+    empty = api(server, "POST", "ask", json={"question": "   "})
+    assert empty.status_code == 400 and "empty" in empty.json()["detail"]
+    too_long = api(server, "POST", "ask", json={"question": "pourquoi " * 400})
+    assert too_long.status_code == 400 and "2,000" in too_long.json()["detail"]
+    missing = api(server, "POST", "ask", json={"history": []})
+    assert missing.status_code == 422 and "question" in missing.text
+    history = [{"role": "user", "content": "x"}] * 200  # ten times what a follow-up needs
+    assert api(server, "POST", "ask", json={"question": CEO_Q, "history": history}).status_code == 422
+    huge = api(server, "POST", "ask", content=b'{"question": "' + b"a" * 3_000_000 + b'"}',
+               headers={"content-type": "application/json"})
+    assert huge.status_code == 413
+    assert server.proc.poll() is None
 
-            # Clicking it shows the cited passage, its sentence highlighted, in the sources panel.
-            marker.click()
-            card = page.locator("#sources-panel .card.active")
-            expect(card).to_be_visible(timeout=30_000)
-            expect(card.locator("mark")).to_contain_text("Dario Amodei")
-            expect(card.locator(".meta")).to_contain_text(".txt")
 
-            # "Open the article": the whole article, the sentence highlighted and scrolled into view.
-            card.locator("a.open").click()
-            highlight = page.locator("#article-view mark.hl")
-            expect(highlight).to_contain_text("Dario Amodei", timeout=30_000)
-            expect(highlight).to_be_in_viewport()
-            assert page.locator("#article-view .article-body").inner_text().count("\n") > 3
+def test_json_api_uploads_lists_and_deletes_articles(server: Server, tmp_path: Path) -> None:
+    text = "Le sémaphore du Créac'h\n\nLe sémaphore du Créac'h a été repeint en 2026 pour 61 000 euros.\n"
+    started = time.perf_counter()
+    up = api(server, "POST", "articles", files=[("files", ("Sémaphore.txt", text.encode(), "text/plain")),
+                                                ("files", ("tool.exe", b"MZ", "application/octet-stream"))])
+    assert up.status_code == 201, up.text
+    report = up.json()
+    assert report["added"] == ["Semaphore.txt"] and any("tool.exe" in e for e in report["errors"])
+    answer = api(server, "POST", "ask", json={"question": "Combien a coûté la peinture du sémaphore du Créac'h ?"}).json()
+    server.timings["api_json_upload_to_answer_s"] = time.perf_counter() - started
+    assert answer["citations"][0]["source"] == "Semaphore.txt"
 
-            # Upload a new article, then ask about it.
-            page.get_by_role("tab", name="Articles").click()
-            uploaded_at = time.perf_counter()
-            page.locator("#upload input[type=file]").set_input_files(str(upload))
-            expect(page.locator("#index-message")).to_contain_text("Added funiculaire.txt", timeout=120_000)
-            expect(page.locator("#articles-list")).to_contain_text("Le funiculaire de Locquirec")
-            question.fill("Combien de temps dure le trajet du funiculaire de Locquirec ?")
-            question.press("Enter")
-            answer = page.locator("#chatbot .answer.done").nth(1)
-            expect(answer).to_contain_text("94 secondes", timeout=120_000)
-            server.timings["browser_upload_to_answer_s"] = time.perf_counter() - uploaded_at
-            answer.locator("a.cite").first.click()
-            card = page.locator("#sources-panel .card.active")
-            expect(card.locator(".meta")).to_contain_text("funiculaire.txt", timeout=30_000)
+    listed = api(server, "GET", "articles").json()
+    entry = next(a for a in listed if a["source"] == "Semaphore.txt")
+    assert entry["title"].startswith("Le sémaphore") and entry["size_bytes"] > 0 and entry["duplicate_of"] is None
+    status = api(server, "GET", "status").json()
+    assert status["articles"] >= 6 and status["indexing"] is False
 
-            # The article's markup shows as text and never runs; links stay inside the page.
-            expect(answer).to_contain_text('<img src=x onerror="window.__xss=1">')
-            expect(card.locator("mark")).to_contain_text("<img src=x")
-            assert page.evaluate("() => window.__xss") is None
-            assert page.locator("#chatbot img, #sources-panel img, #article-view img").count() == 0
-            hrefs = page.eval_on_selector_all("#chatbot .answer a, #sources-panel a, #article-view a",
-                                              "links => links.map(a => a.getAttribute('href'))")
-            assert hrefs and all(h.startswith("#") for h in hrefs), hrefs
+    big = api(server, "POST", "articles", files=[("files", ("big.txt", b"a" * 11_000_000, "text/plain"))])
+    assert big.status_code == 400 and "big.txt" in big.json()["errors"][0]
 
-            # A file dropped into sources/ behind the page's back shows up in the article list.
-            (server.config.sources_dir / "pont.txt").write_text(
-                "Le pont de Térénez repeint\n\nLe pont de Térénez a reçu 11 tonnes de peinture en 2026.\n",
-                encoding="utf-8")
-            page.get_by_role("tab", name="Articles").click()
-            expect(page.locator("#articles-list")).to_contain_text("Le pont de Térénez repeint", timeout=120_000)
-            expect(page.locator("#watch-line")).to_contain_text("pont.txt")
+    gone = api(server, "DELETE", "articles/Semaphore.txt")
+    assert gone.status_code == 200 and gone.json()["deleted"] == "Semaphore.txt"
+    assert not (server.config.sources_dir / "Semaphore.txt").exists()
+    assert all(a["source"] != "Semaphore.txt" for a in api(server, "GET", "articles").json())
+    assert api(server, "DELETE", "articles/Semaphore.txt").status_code == 404
+    assert api(server, "DELETE", "articles/..%2Findex%2Fcatalog.json").status_code == 404
+    assert (server.config.index_dir / "catalog.json").is_file()
 
-            # A follow-up and a refusal look as they should.
-            question.fill("Combien coûte ChatGPT Enterprise aux agences fédérales ?")
-            question.press("Enter")
-            expect(page.locator("#chatbot .answer.done")).to_have_count(3, timeout=120_000)
-            question.fill("Et Anthropic ?")
-            question.press("Enter")
-            expect(page.locator("#chatbot .answer.done").nth(3).locator(".note")).to_contain_text("Anthropic",
-                                                                                                   timeout=120_000)
-            question.fill("Quelle est la recette de la tarte tatin ?")
-            question.press("Enter")
-            expect(page.locator("#chatbot .answer.refused")).to_contain_text("ne disent pas", timeout=120_000)
-            expect(page.locator("#sources-panel .card.closest").first).to_be_visible()
 
-            # Clicking an older answer (not on a marker) brings its sources back.
-            page.locator("#chatbot .answer.done .answer-text").first.click()
-            expect(page.locator("#sources-panel .sources")).to_have_attribute("data-turn", "0", timeout=30_000)
-
-            # Back to the first answer for the screenshot: its marker, card and article.
-            page.locator("#chatbot a.cite").first.click()
-            expect(page.locator("#sources-panel .card.active mark")).to_contain_text("Dario Amodei", timeout=30_000)
-            page.locator("#sources-panel .card.active a.open").click()
-            expect(page.locator("#article-view mark.hl")).to_be_in_viewport(timeout=30_000)
-            page.screenshot(path=str(ARTIFACTS / "ui_chat.png"))
-        finally:
-            browser.close()
-    (ARTIFACTS / "ui_timings.json").write_text(json.dumps(server.timings, indent=2), encoding="utf-8")
+def test_json_api_is_documented_offline(server: Server) -> None:
+    spec = api(server, "GET", "openapi.json").json()
+    assert {"/ask", "/articles", "/articles/{source}", "/status"} <= set(spec["paths"])
+    assert spec["servers"] == [{"url": "/api"}]
+    docs = api(server, "GET", "docs")
+    assert docs.status_code == 200 and "swagger" in docs.text.lower() and "cdn.jsdelivr" not in docs.text
