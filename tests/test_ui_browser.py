@@ -25,7 +25,20 @@ DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 OFF_TOPIC_Q = "Quelle est la recette de la tarte tatin ?"
 WAIT = 120_000  # ms: an upper bound for a loaded 2-core machine (a wait, not an assertion)
-TIMINGS: dict[str, float] = {}
+TIMINGS_FILE = ARTIFACTS / "ui_browser_timings.json"
+
+
+def record(name: str, seconds: float, keep: str = "last") -> None:
+    """Write a measured time to tests/artifacts at once (``keep="min"``: the best of several)."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    try:
+        timings = json.loads(TIMINGS_FILE.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        timings = {}
+    if keep == "min" and name in timings:
+        seconds = min(seconds, timings[name])
+    timings[name] = round(seconds, 3)
+    TIMINGS_FILE.write_text(json.dumps(timings, indent=2), encoding="utf-8")
 
 if CHROMIUM is None:
     pytest.skip("Debian's chromium is not installed (scripts/setup.sh --with-browser installs it)",
@@ -35,12 +48,11 @@ if CHROMIUM is None:
 @pytest.fixture(scope="module")
 def server(seed_index: Config, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     root = tmp_path_factory.mktemp("browser")
+    TIMINGS_FILE.unlink(missing_ok=True)
     srv = start_server(private_copy(seed_index, root), root / "serve.log")
+    record("command_to_listening_s", srv.timings["command_to_listening_s"])
     yield srv
     srv.stop()
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    (ARTIFACTS / "ui_browser_timings.json").write_text(json.dumps({**srv.timings, **TIMINGS}, indent=2),
-                                                        encoding="utf-8")
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +75,7 @@ def open_page(browser: Any, server: Server, size: dict[str, int] = DESKTOP, loca
     page.goto(server.url)
     expect(page.locator("#chat-input textarea")).to_be_editable(timeout=WAIT)
     expect(page.locator("#index-status")).to_contain_text("articles", timeout=WAIT)
-    TIMINGS.setdefault("page_load_s", time.perf_counter() - started)
+    record("page_load_s", time.perf_counter() - started, keep="min")  # the first one also waits for the warm-up
     return page
 
 
@@ -102,7 +114,7 @@ def test_sources_follow_the_latest_answer_and_the_extractive_answer_is_shown_who
             (a) => window.__states.add(a.className))).observe(document.body, {childList: true, subtree: true}); }""")
     asked = time.perf_counter()
     first = ask(page, CEO_Q, 1)
-    TIMINGS["first_visible_answer_extractive_s"] = time.perf_counter() - asked
+    record("first_visible_answer_extractive_s", time.perf_counter() - asked)
     expect(first).to_contain_text("Dario Amodei")
     assert not [s for s in page.evaluate("() => [...window.__states]") if "streaming" in s]
     expect(page.locator("#sources-panel .sources")).to_have_attribute("data-turn", "0")
@@ -284,7 +296,7 @@ def test_upload_then_ask_about_it(browser: Any, server: Server, tmp_path: Path) 
     expect(page.locator("#index-message")).to_contain_text("Added funiculaire.txt", timeout=WAIT)
     answer = ask(page, "Combien de temps dure le trajet du funiculaire de Locquirec ?", 1)
     expect(answer).to_contain_text("94 secondes")
-    TIMINGS["browser_upload_to_answer_s"] = time.perf_counter() - started
+    record("browser_upload_to_answer_s", time.perf_counter() - started)
     expect(answer).to_contain_text('<img src=x onerror="window.__xss=1">')
     assert page.evaluate("() => window.__xss") is None
     hrefs = page.eval_on_selector_all("#chatbot .answer a, #sources-panel a, #article-view a",
