@@ -12,8 +12,8 @@ import pytest
 from assistant.api import Assistant
 from assistant.config import Config
 from assistant.watch import Indexer
-from ui import handlers, handlers_index
-from ui.handlers import Turn
+from assistant.ui import handlers, handlers_index
+from assistant.ui.handlers import Turn
 
 MB = 1_000_000
 PRICE_Q = "Combien coûte ChatGPT Enterprise aux agences fédérales ?"

@@ -9,7 +9,7 @@ import pytest
 
 from assistant.api import CatalogEntry
 from assistant.models import Answer, Citation, IndexStatus, Passage
-from ui import render, render_index
+from assistant.ui import render, render_index
 
 EVIL = '<script>window.__xss=1</script><img src=x onerror="window.__xss=2"> ![pixel](http://evil.example/p.png) [lien](http://evil.example)'
 ALLOWED_TAGS = {"div", "span", "a", "b", "i", "br", "mark", "code", "blockquote", "table", "thead", "tbody", "tr", "th",

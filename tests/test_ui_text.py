@@ -7,10 +7,10 @@ import json
 import pytest
 
 from assistant.models import Answer, Citation, Passage
-from ui import session
-from ui.i18n import pick_language, t
-from ui.markdown import answer_markdown, conversation_markdown
-from ui.session import Turn
+from assistant.ui import session
+from assistant.ui.i18n import pick_language, t
+from assistant.ui.markdown import answer_markdown, conversation_markdown
+from assistant.ui.session import Turn
 
 
 @pytest.mark.parametrize(("header", "chosen", "expected"), [

@@ -44,7 +44,7 @@ def serve(ctx: click.Context, sources_opt: Path | None, index_opt: Path | None, 
     bot = make_assistant(ctx, max_file_mb=max_upload_mb)
     bot.status()  # a damaged or mismatched index fails here, with its message, not on the page
     try:
-        from ui.server import serve as serve_page
+        from assistant.ui.server import serve as serve_page
     except ImportError as exc:
         raise click.ClickException(f"the web chat needs the ui extra ({exc.name} is missing): pip install -e '.[ui]'")
     if host not in LOOPBACK and credentials is None:
