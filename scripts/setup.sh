@@ -66,6 +66,14 @@ if ! installed "$profile"; then
   touch ".venv/.installed-$profile-$hash"
 fi
 
+# Debian's Chromium for the browser tests (Playwright's own browser download is not used),
+# installed while llama.cpp may still be compiling.
+if [ "$profile" = test ] && ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
+  timed "apt-get install chromium" sh -c "$SUDO apt-get update -qq && $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null" \
+    || note "chromium not installed; the browser tests will be skipped"
+fi
+
 if [ -n "$llama_build" ]; then
   if wait "$llama_build"; then
     timed "install llama-cpp-python[server] + gemma3 270M" \
@@ -76,10 +84,4 @@ if [ -n "$llama_build" ]; then
     note "llama-cpp-python did not build (log: .venv/llama-build.log); the real llama.cpp server test will be skipped"
   fi
   llama_build=""
-fi
-
-# Debian's Chromium for the browser test (Playwright's own browser download is not used).
-if [ "$profile" = test ] && ! command -v chromium >/dev/null 2>&1; then
-  if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
-  timed "apt-get install chromium" sh -c "$SUDO apt-get update -qq && $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null"
 fi

@@ -75,8 +75,11 @@ class BuiltIndex:
 
 @pytest.hookimpl(tryfirst=True)  # before xdist turns the groups into node ids
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Keep a module's tests on one xdist worker when they share a module-scoped fixture."""
+    """Keep a module's tests on one xdist worker when they share a module-scoped fixture;
+    a browser test (a server and Chromium, end to end) is also ``slow``."""
     for item in items:
+        if item.get_closest_marker("browser") and not item.get_closest_marker("slow"):
+            item.add_marker(pytest.mark.slow)
         fixture_defs = getattr(getattr(item, "_fixtureinfo", None), "name2fixturedefs", {})
         if any(defs[-1].scope in ("module", "class", "package") for defs in fixture_defs.values() if defs):
             item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::", 1)[0]))
