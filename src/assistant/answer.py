@@ -1,39 +1,53 @@
-"""The offline extractive answerer: pick the sentences that answer, cite each one.
+"""The offline extractive answerer: pick the sentence that answers, cite it, or refuse.
 
 Deterministic. Every quote is ``article_text[start:end]`` of a sentence of a
-retrieved passage, so it is verbatim by construction. Sentences are scored
-with the lexical signal (IDF-weighted share of the question's terms that the
-sentence holds), the dense signal (the e5 similarity of its passage) and the
-asked-for kind of thing (a number for "combien", a date for "quand", ...).
+retrieved passage, so it is verbatim by construction.
+
+How it decides (the model is fitted by ``scripts/train_answerer.py``):
+
+1. every sentence of the top passages gets features (``sentence_features``) and
+   the selector's probability of holding the answer (``selector``);
+2. the answerability model turns the best probabilities, how much of the
+   question the corpus knows and the dense similarity into ``confidence``;
+   below the model's refusal threshold, or when the corpus knows none of the
+   question's words, the answer is a refusal with the closest passages;
+3. the best sentence is quoted; a heading only when a title is asked for; if it
+   leans on an anaphor or lacks the actor a who-question asks for, the sentence
+   that names the actor is quoted before it (``actors``); a second sentence is
+   added when it is nearly as likely and says something else; other outlets that
+   state the same fact are cited on the same sentence.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Generator
+from dataclasses import dataclass, field, replace
+from typing import Any, Protocol
+import numpy as np
 
-from .answer_types import DATE, NUMBER, OTHER, PERSON, PLACE, holds, question_type
-from .lexical import LexicalIndex, weighted_coverage
-from .models import Citation, Passage
-from .text import detect_language, lexical_tokens, sentence_spans
+from . import actors
+from .lexical import LexicalIndex
+from .models import Answer, Citation, Passage
+from .selector import DEFAULT_MODEL_PATH, AnswererModel, load_model
+from .sentence_features import (
+    CANDIDATE_PASSAGES,
+    SENTENCE_FEATURES,
+    ArticleTextLookup,
+    Candidate,
+    CorpusKnowledge,
+    QuestionTerms,
+    SentenceCosines,
+    candidates,
+    corpus_knowledge,
+    question_row,
+    question_terms,
+)
+from .text import detect_language, lexical_tokens
 
-# Weights of the sentence score (each set sums to 1): lexical share of the
-# question's terms in the sentence, the same share in its whole passage, and
-# the e5 similarity of question and sentence. A question in another language
-# than the article shares few words with it: meaning carries it instead.
-SAME_LANGUAGE_WEIGHTS = (0.40, 0.15, 0.45)
-CROSS_LANGUAGE_WEIGHTS = (0.10, 0.05, 0.85)
-# A sentence without the asked-for kind of thing is a weaker answer: much weaker
-# for a number or a date (easy to detect), a little for a name or a place.
-MISSING_TYPE_FACTOR = {NUMBER: 0.75, DATE: 0.75, PERSON: 0.9, PLACE: 0.9}
-# e5 cosine similarities of question/sentence pairs sit in about [0.75, 0.92].
-DENSE_FLOOR, DENSE_SPAN = 0.76, 0.14
-# Below this best-sentence score the evidence is too weak: refuse.
-# Calibrated on tests/eval/seeds.jsonl (see scripts/calibrate_refusal.py).
-REFUSAL_THRESHOLD = 0.45
-CANDIDATE_PASSAGES = 6
-SECOND_SENTENCE_RATIO = 0.8  # a second answer sentence must score this close to the best
+__all__ = ["CANDIDATE_PASSAGES", "Answerer", "ExtractiveAnswerer", "ExtractiveResult", "Ranking", "refusal_text"]
+
 SAME_FACT_OVERLAP = 0.5  # stem overlap above which two sentences say the same thing
+CORROBORATION_RATIO = 0.6  # another outlet's sentence must be this likely (relative) to back the same fact
 MAX_CORROBORATING = 2
 
 REFUSALS = {
@@ -42,15 +56,19 @@ REFUSALS = {
 }
 
 
-@dataclass(frozen=True)
-class ScoredSentence:
-    passage: Passage
-    article_id: str
-    start: int
-    end: int
-    text: str
-    stems: frozenset[str]
-    score: float
+def refusal_text(lang: str) -> str:
+    return REFUSALS.get(lang, REFUSALS["en"])
+
+
+@dataclass
+class Ranking:
+    """The candidate sentences of a question, most likely answer first."""
+
+    question: QuestionTerms
+    candidates: list[Candidate]
+    probabilities: list[float]
+    confidence: float  # probability that the articles support an answer
+    knowledge: CorpusKnowledge
 
 
 @dataclass
@@ -58,110 +76,174 @@ class ExtractiveResult:
     answer: str
     refused: bool
     citations: list[Citation]
-    strength: float
+    confidence: float
+    ranking: Ranking | None = field(default=None, repr=False)
+
+    def to_answer(self, question: str, retrieved: list[Passage], answerer: str = "extractive") -> Answer:
+        """The :class:`Answer` of this result: the one place an extractive answer is built."""
+        return Answer(
+            question=question, answer=self.answer, refused=self.refused, citations=self.citations,
+            retrieved=retrieved, support=None if self.refused else 1.0, answerer=answerer,
+            confidence=self.confidence,
+        )
 
 
-def refusal_text(lang: str) -> str:
-    return REFUSALS.get(lang, REFUSALS["en"])
+class Answerer(Protocol):
+    """What every answerer offers (this one and the LLM answerers of ``llm.py``): stream the
+    answer's text, then return the verified :class:`Answer` (the generator's return value)."""
+
+    name: str
+
+    def stream(self, question: str, lang: str, passages: list[Passage], assistant: Any) -> Generator[str, None, Answer]: ...
 
 
-# (article id, start, end) -> {sentence span: e5 similarity with the question}
-SentenceCosines = Callable[[str, int, int], dict[tuple[int, int], float]]
-# passage -> (article id, cleaned article text)
-ArticleTextLookup = Callable[[Passage], tuple[str, str]]
+def refusal_language(q: QuestionTerms, found: list[Candidate]) -> str:
+    """The language whose refusal point applies: the question's, or "*" (the gentler default)
+    when it asks across languages, where the points fitted on one-language benchmarks do not hold."""
+    top = next((c.passage.lang for c in found if c.passage_rank == 0), q.lang)
+    return q.lang if top == q.lang else "*"
 
 
 class ExtractiveAnswerer:
     name = "extractive"
 
-    def __init__(self, lexical: LexicalIndex, article_text: ArticleTextLookup, sentence_cosines: SentenceCosines | None = None) -> None:
+    def __init__(
+        self,
+        lexical: LexicalIndex,
+        article_text: ArticleTextLookup,
+        sentence_cosines: SentenceCosines | None = None,
+        model: AnswererModel | None = None,
+    ) -> None:
         self.lexical = lexical
         self.article_text = article_text
         self.sentence_cosines = sentence_cosines
+        self._model = model
 
-    def score_sentences(self, question: str, passages: list[Passage], question_lang: str | None = None) -> list[ScoredSentence]:
-        kind = question_type(question)
-        qlang = question_lang or detect_language(question, default="en")
-        seen: set[tuple[str, int]] = set()
-        scored: list[ScoredSentence] = []
-        q_cache: dict[str, dict[str, float]] = {}
-        for passage in passages[:CANDIDATE_PASSAGES]:
-            article_id, text = self.article_text(passage)
-            weights = q_cache.get(passage.lang)
-            if weights is None:
-                weights = self.lexical.idf(passage.lang, sorted(set(lexical_tokens(question, passage.lang))))
-                q_cache[passage.lang] = weights
-            w_lex, w_ctx, w_dense = SAME_LANGUAGE_WEIGHTS if passage.lang == qlang else CROSS_LANGUAGE_WEIGHTS
-            context = weighted_coverage(weights, set(lexical_tokens(passage.title + " " + passage.text, passage.lang)))
-            cosines = self.sentence_cosines(article_id, passage.start, passage.end) if self.sentence_cosines else {}
-            for start, end in sentence_spans(text, passage.start, passage.end):
-                if (article_id, start) in seen:
-                    continue
-                seen.add((article_id, start))
-                sentence = text[start:end]
-                stems = frozenset(lexical_tokens(sentence, passage.lang))
-                if not stems:
-                    continue
-                cos = _sentence_cos(cosines, start, end, passage.dense_score)
-                dense = min(1.0, max(0.0, (cos - DENSE_FLOOR) / DENSE_SPAN))
-                score = w_lex * weighted_coverage(weights, stems) + w_ctx * context + w_dense * dense
-                if kind != OTHER and not holds(kind, sentence, question):
-                    score *= MISSING_TYPE_FACTOR[kind]
-                scored.append(ScoredSentence(passage, article_id, start, end, sentence, stems, score))
-        scored.sort(key=lambda s: (-s.score, s.passage.source, s.start))
-        return scored
+    @property
+    def model(self) -> AnswererModel:
+        if self._model is None:
+            self._model = load_model(DEFAULT_MODEL_PATH)
+        return self._model
+
+    def rank(self, question: str, passages: list[Passage], question_lang: str | None = None) -> Ranking:
+        q = question_terms(question, question_lang or detect_language(question, default="en"))
+        found = candidates(q, passages, self.lexical, self.article_text, self.sentence_cosines)
+        knowledge = corpus_knowledge(q, self.lexical)
+        if not found:
+            return Ranking(q, [], [], 0.0, knowledge)
+        probs = self.model.sentence.probabilities(np.stack([c.features for c in found]))
+        order = sorted(range(len(found)), key=lambda i: (-probs[i], found[i].passage.source, found[i].start))
+        ranked = [found[i] for i in order]
+        ranked_probs = [float(probs[i]) for i in order]
+        return self.rank_with(q, ranked, ranked_probs, knowledge)
+
+    def rank_with(self, q: QuestionTerms, ranked: list[Candidate], probs: list[float], knowledge: CorpusKnowledge) -> Ranking:
+        """The ranking of already-scored candidates (best first): adds the answerability confidence."""
+        row = question_row(q, ranked, probs, knowledge)
+        confidence = float(self.model.answerability.probabilities(row[None, :])[0]) if ranked else 0.0
+        return Ranking(q, ranked, probs, confidence, knowledge)
+
+    def stream(self, question: str, lang: str, passages: list[Passage], assistant: Any = None) -> Generator[str, None, Answer]:
+        """The whole answer at once: it is ready in milliseconds, so nothing is faked word by word."""
+        result = self.answer(question, lang, passages)
+        yield result.answer
+        return result.to_answer(question, passages)
+
+    def refuses(self, ranking: Ranking) -> bool:
+        if not ranking.candidates or ranking.knowledge.known_share == 0.0:
+            return True
+        return ranking.confidence < self.model.threshold_for(refusal_language(ranking.question, ranking.candidates))
 
     def answer(self, question: str, lang: str, passages: list[Passage]) -> ExtractiveResult:
-        scored = self.score_sentences(question, passages, lang)
-        if not scored or scored[0].score < REFUSAL_THRESHOLD:
-            return ExtractiveResult(refusal_text(lang), True, [], scored[0].score if scored else 0.0)
-        best = scored[0]
-        chosen: list[list[ScoredSentence]] = [[best, *self._corroborating(best, scored)]]
-        used = {id(s) for group in chosen for s in group}
-        for other in scored[1:]:
-            if other.score < best.score * SECOND_SENTENCE_RATIO:
-                break
-            if id(other) in used or any(_overlap(other.stems, s.stems) >= SAME_FACT_OVERLAP for g in chosen for s in g):
-                continue
-            group = [other, *self._corroborating(other, scored, exclude=used)]
-            chosen.append(group)
-            break
+        ranking = self.rank(question, passages, lang)
+        if self.refuses(ranking):
+            return ExtractiveResult(refusal_text(lang), True, [], ranking.confidence, ranking)
+        groups = self._choose(ranking)
         citations: list[Citation] = []
         parts: list[str] = []
-        for group in chosen:
+        for group in groups:
             markers = ""
-            for sentence in group:
-                citations.append(_citation(len(citations) + 1, sentence))
+            for cand, prob in group:
+                citations.append(Citation.of(len(citations) + 1, cand.passage, cand.text, cand.start, cand.end, prob))
                 markers += f"[{len(citations)}]"
-            parts.append(f"{group[0].text} {markers}")
-        return ExtractiveResult(" ".join(parts), False, citations, best.score)
+            parts.append(f"{group[0][0].text} {markers}")
+        return ExtractiveResult(" ".join(parts), False, citations, ranking.confidence, ranking)
 
-    def _corroborating(
-        self, sentence: ScoredSentence, scored: list[ScoredSentence], exclude: set[int] | None = None
-    ) -> list[ScoredSentence]:
+    # --- composing the answer ------------------------------------------------
+
+    def _choose(self, ranking: Ranking) -> list[list[tuple[Candidate, float]]]:
+        """Groups of (sentence, probability): each group is one quoted sentence and its corroborating outlets."""
+        q = ranking.question
+        pairs = list(zip(ranking.candidates, ranking.probabilities))
+        if not actors.asks_for_title(q.text):
+            body = [(c, p) for c, p in pairs if not _is_heading(c)]
+            pairs = body or pairs
+        best, p_best = pairs[0]
+        groups: list[list[tuple[Candidate, float]]] = []
+        if actors.needs_actor(q.kind, q.text, best.text, best.passage.lang):
+            named = next(
+                ((c, p) for c, p in pairs[1:4] if p >= p_best * self.model.second_sentence_ratio
+                 and not actors.needs_actor(q.kind, q.text, c.text, c.passage.lang)),
+                None,
+            )
+            if named is not None:
+                best, p_best = named
+            else:
+                antecedent = self._antecedent(best, q)
+                if antecedent is not None:
+                    groups.append([(antecedent, p_best)])
+        groups.append([(best, p_best), *self._corroborating(best, p_best, pairs)])
+        used = {id(c) for g in groups for c, _ in g}
+        for other, p in pairs[1:]:
+            if p < max(p_best * self.model.second_sentence_ratio, self.model.min_sentence_probability):
+                break
+            if id(other) in used or any(_overlap(other.stems, c.stems) >= SAME_FACT_OVERLAP for g in groups for c, _ in g):
+                continue
+            if actors.needs_actor(q.kind, q.text, other.text, other.passage.lang):
+                continue  # a second sentence must stand on its own
+            groups.append([(other, p)])
+            break
+        return groups
+
+    def _antecedent(self, cand: Candidate, q: QuestionTerms) -> Candidate | None:
+        _, text = self.article_text(cand.passage)
+        span = actors.antecedent_span(text, cand.start, cand.passage.lang, q.text)
+        if span is None:
+            return None
+        start, end = span
+        sentence = text[start:end]
+        # Cite it within a passage that holds it: the candidate's own when it does.
+        passage = cand.passage if cand.passage.start <= start and end <= cand.passage.end else _widened(cand.passage, text, start)
+        stems = frozenset(lexical_tokens(sentence, passage.lang))
+        return Candidate(passage, cand.passage_rank, cand.article_id, start, end, sentence, stems, cand.cos)
+
+    def _corroborating(self, cand: Candidate, prob: float, pairs: list[tuple[Candidate, float]]) -> list[tuple[Candidate, float]]:
         """Sentences of *other* articles that state the same fact (cite both outlets)."""
-        found: list[ScoredSentence] = []
-        sources = {sentence.passage.source}
-        for other in scored:
+        found: list[tuple[Candidate, float]] = []
+        sources = {cand.passage.source}
+        for other, p in pairs:
             if len(found) >= MAX_CORROBORATING:
                 break
-            if other.passage.source in sources or (exclude and id(other) in exclude):
+            if other.passage.source in sources:
                 continue
-            if other.score >= sentence.score * 0.75 and _overlap(sentence.stems, other.stems) >= SAME_FACT_OVERLAP:
-                found.append(other)
+            if p >= prob * CORROBORATION_RATIO and _overlap(cand.stems, other.stems) >= SAME_FACT_OVERLAP:
+                found.append((other, p))
                 sources.add(other.passage.source)
         return found
 
 
-def _sentence_cos(cosines: dict[tuple[int, int], float], start: int, end: int, default: float) -> float:
-    """Similarity of the stored sentence vector(s) covering ``[start, end)``; the passage's if none."""
-    inside = [v for (s, e), v in cosines.items() if s >= start and e <= end]
-    return max(inside) if inside else default
+_HEADING, _TITLE = SENTENCE_FEATURES.index("is_heading"), SENTENCE_FEATURES.index("is_title")
+
+
+def _is_heading(cand: Candidate) -> bool:
+    return bool(cand.features[_HEADING] or cand.features[_TITLE])
+
+
+def _widened(passage: Passage, text: str, start: int) -> Passage:
+    """The passage stretched back to ``start``, so that the citation's passage holds its quote."""
+    return replace(passage, start=start, text=text[start : passage.end])
 
 
 def _overlap(a: frozenset[str], b: frozenset[str]) -> float:
     return len(a & b) / max(1, min(len(a), len(b)))
 
-
-def _citation(n: int, s: ScoredSentence) -> Citation:
-    return Citation.of(n, s.passage, s.text, s.start, s.end, s.score)

@@ -27,8 +27,11 @@ _MONTHS = (
     r"january|february|march|april|may|june|july|august|september|october|november|december"
 )
 _HAS = {
-    NUMBER: re.compile(r"\d|\b(un|une|deux|trois|quatre|cinq|six|sept|huit|neuf|dix|cent|mille|million|milliard|"
-                       r"one|two|three|four|five|ten|hundred|thousand|million|billion)s?\b", re.I),
+    # "un", "une" and "one" are articles or pronouns far more often than numbers: left out.
+    NUMBER: re.compile(r"\d|\b(deux|trois|quatre|cinq|six|sept|huit|neuf|dix|douze|vingt|trente|cent|mille|million|milliard|"
+                       r"two|three|four|five|six|seven|eight|nine|ten|twelve|twenty|hundred|thousand|million|billion)s?\b|"
+                       r"\b(un|une|one)\s+(dollars?|euros?|millions?|milliards?|billions?|an|année|year|mois|month|"
+                       r"jour|day|semaine|week|heure|hour|pour ?cent|percent)\b", re.I),
     DATE: re.compile(rf"\b(1[5-9]\d\d|20\d\d)\b|\b({_MONTHS})\b|\b(lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|"
                      r"monday|tuesday|wednesday|thursday|friday|saturday|sunday|hier|yesterday|aujourd'hui|today)\b", re.I),
     PERSON: re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)*"),

@@ -24,6 +24,7 @@ from .followup import standalone_question
 from .index import IndexStore, Progress
 from .models import Answer, ArticleInfo, IndexReport, IndexStatus, Passage
 from .retrieval import Retriever
+from .selector import load_model
 from .text import detect_language
 
 MAX_QUESTION_CHARS = 2000
@@ -153,19 +154,17 @@ class Assistant:
         passages = self.retriever.search(searched, max(k or self.config.k, CANDIDATE_PASSAGES), query_vector=qvec)
         timings["retrieve"] = (time.perf_counter() - t1) * 1000 - timings["embed"]
         t2 = time.perf_counter()
-        if self._llm is not None:
+        # The extractive pass is cheap (milliseconds) and always runs: its confidence is the
+        # answerability gate for every answerer, so an LLM is never asked without evidence.
+        result = self.extractive(qvec).answer(searched, lang, passages)
+        if self._llm is not None and not result.refused:
             answer = yield from self._llm.stream(searched, lang, passages, self)  # type: ignore[attr-defined]
         else:
-            result = self.extractive(qvec).answer(searched, lang, passages)
-            answer = Answer(
-                question=text,
-                answer=result.answer,
-                refused=result.refused,
-                citations=result.citations,
-                retrieved=passages[: k or self.config.k],
-                support=None if result.refused else 1.0,
-            )
+            # A refusal by the shared gate belongs to whichever answerer is configured.
+            name = self._llm.name if self._llm is not None else "extractive"  # type: ignore[attr-defined]
+            answer = result.to_answer(text, passages[: k or self.config.k], name)
             yield answer.answer
+        answer.confidence = result.confidence
         answer.question = text
         answer.standalone_question = standalone
         timings["answer"] = (time.perf_counter() - t2) * 1000
@@ -190,4 +189,5 @@ class Assistant:
             assert query_vector is not None
             return self.retriever.sentence_cosines(article_id, start, end, query_vector)
 
-        return ExtractiveAnswerer(snapshot.lexical, lookup, cosines if query_vector is not None else None)
+        model = load_model(self.config.answerer_model) if self.config.answerer_model else None
+        return ExtractiveAnswerer(snapshot.lexical, lookup, cosines if query_vector is not None else None, model)

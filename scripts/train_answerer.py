@@ -1,0 +1,370 @@
+#!/usr/bin/env python
+"""Fit the answerer model (sentence selector + answerability) and write it as JSON.
+
+    # the bundled model, from the public benchmarks (see the README's "Benchmarks"):
+    .venv/bin/python scripts/train_answerer.py --bench ../shared/bench
+    # a newsroom's own model, from its own test set (the `assistant eval` format):
+    .venv/bin/python scripts/train_answerer.py --testset my-questions.jsonl --sources sources --index index \\
+        --out my-answerer.json
+    ASSISTANT_ANSWERER_MODEL=my-answerer.json assistant serve
+
+Steps (seed 13): collect samples (``answerer_data.py``: real retrieval, the run-time
+features; cached under ``reports/answerer/``), 5-fold cross-validation grouped by
+article (no article in both the training and the test folds), logistic regression
+against gradient-boosted trees for each of the two classifiers, the refusal point
+and the second-sentence rule chosen on out-of-fold predictions, then a fit on all
+the training questions. With ``--bench`` the questions of each set's ``train.jsonl``
+are the training data; ``qa.jsonl`` is never fitted on (``scripts/bench.py`` measures
+on it), nor is ``tests/eval/seeds.jsonl``, which the tests assert.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from answerer_data import (  # noqa: E402
+    ROOT, Corpus, Sample, cached, collect, gibberish_cases, load_cases, sample_cases,
+)
+
+from assistant.answer import ExtractiveAnswerer, refusal_language  # noqa: E402
+from assistant.selector import DEFAULT_MODEL_PATH, AnswererModel, LogisticModel, TreeEnsemble  # noqa: E402
+from assistant.sentence_features import QUESTION_FEATURES, SENTENCE_FEATURES, question_row  # noqa: E402
+
+SEED = 13
+FOLDS = 5
+CACHE = ROOT / "reports" / "answerer"
+# Refusal point: the most refusals of unanswerable questions such that at most these
+# shares of answerable questions are refused (targets: piaf-fr 8 %, squad2-en 20 %, with margin).
+MAX_FALSE_REFUSALS = {"fr": 0.06, "en": 0.18}
+RATIOS = (0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.01)
+MIN_PROBABILITIES = (0.1, 0.2, 0.35)
+
+
+# --- classifiers ----------------------------------------------------------------
+
+
+def fit_logistic(x: np.ndarray, y: np.ndarray, features: tuple[str, ...], weights: np.ndarray | None = None) -> LogisticModel:
+    from sklearn.linear_model import LogisticRegression
+
+    mean, scale = x.mean(axis=0), x.std(axis=0)
+    scale[scale < 1e-6] = 1.0
+    clf = LogisticRegression(C=1.0, max_iter=2000, random_state=SEED).fit((x - mean) / scale, y, sample_weight=weights)
+    return LogisticModel(features, mean, scale, clf.coef_[0].astype(np.float64), float(clf.intercept_[0]))
+
+
+def fit_trees(x: np.ndarray, y: np.ndarray, features: tuple[str, ...], weights: np.ndarray | None = None) -> TreeEnsemble:
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    clf = HistGradientBoostingClassifier(
+        max_iter=150, learning_rate=0.06, max_leaf_nodes=15, min_samples_leaf=30, l2_regularization=1.0,
+        random_state=SEED,
+    ).fit(x, y, sample_weight=weights)
+    trees = []
+    for (predictor,) in clf._predictors:  # binary: one tree per boosting round
+        n = predictor.nodes
+        trees.append(np.column_stack([
+            n["feature_idx"], n["num_threshold"], n["left"], n["right"], n["is_leaf"], n["value"], n["missing_go_to_left"],
+        ]).astype(np.float64))
+    model = TreeEnsemble(features, float(np.ravel(clf._baseline_prediction)[0]), tuple(trees))
+    check = x[: min(200, len(x))]
+    assert np.allclose(model.probabilities(check), clf.predict_proba(check)[:, 1], atol=1e-6), "tree export differs"
+    return model
+
+
+FITTERS: dict[str, Callable[..., object]] = {
+    "logistic": fit_logistic, "trees": fit_trees,
+}
+
+
+# --- cross-validation -----------------------------------------------------------
+
+
+def assign_folds(samples: Sequence[Sample]) -> np.ndarray:
+    groups = sorted({s.group for s in samples})
+    random.Random(SEED).shuffle(groups)
+    fold_of = {g: i % FOLDS for i, g in enumerate(groups)}
+    return np.array([fold_of[s.group] for s in samples])
+
+
+def selector_rows(samples: Sequence[Sample]) -> tuple[np.ndarray, np.ndarray]:
+    rows = [s for s in samples if s.answerable and s.kind == "real" and s.candidates]
+    x = np.concatenate([np.stack([c.features for c in s.candidates]) for s in rows])
+    y = np.concatenate([s.labels for s in rows]).astype(int)
+    return x, y
+
+
+def sentence_probabilities(model, samples: Sequence[Sample]) -> list[np.ndarray]:  # type: ignore[no-untyped-def]
+    return [model.probabilities(np.stack([c.features for c in s.candidates])) if s.candidates else np.zeros(0) for s in samples]
+
+
+def answerability_rows(samples: Sequence[Sample], probs: Sequence[np.ndarray]) -> np.ndarray:
+    rows = []
+    for s, p in zip(samples, probs):
+        order = np.argsort(-p, kind="stable")
+        rows.append(question_row(s.terms, [s.candidates[i] for i in order], [float(p[i]) for i in order], s.knowledge))
+    return np.stack(rows)
+
+
+# The seeds' own training questions are the only ones that cross languages (English questions
+# over French articles): few, so each counts as several.
+CROSS_LANGUAGE_WEIGHT = 8.0
+
+
+def sample_weights(samples: Sequence[Sample]) -> np.ndarray:
+    return np.array([CROSS_LANGUAGE_WEIGHT if s.corpus == "seeds" and s.kind in ("real", "removed") else 1.0 for s in samples])
+
+
+@dataclass
+class OutOfFold:
+    sentence_probs: list[np.ndarray]
+    confidence: np.ndarray
+
+
+def cross_validate(samples: list[Sample], folds: np.ndarray, selector_kind: str, answer_kind: str) -> OutOfFold:
+    sentence_probs: list[np.ndarray] = [np.zeros(0)] * len(samples)
+    for f in range(FOLDS):
+        train = [s for s, k in zip(samples, folds) if k != f]
+        model = FITTERS[selector_kind](*selector_rows(train), SENTENCE_FEATURES)
+        held = [i for i, k in enumerate(folds) if k == f]
+        for i, p in zip(held, sentence_probabilities(model, [samples[i] for i in held])):
+            sentence_probs[i] = p
+    rows = answerability_rows(samples, sentence_probs)
+    labels = np.array([s.answerable for s in samples], dtype=int)
+    weights = sample_weights(samples)
+    confidence = np.zeros(len(samples))
+    for f in range(FOLDS):
+        model = FITTERS[answer_kind](rows[folds != f], labels[folds != f], QUESTION_FEATURES, weights[folds != f])
+        confidence[folds == f] = model.probabilities(rows[folds == f])  # type: ignore[attr-defined]
+    return OutOfFold(sentence_probs, confidence)
+
+
+# --- choosing the refusal point and the answer rule -----------------------------
+
+
+Thresholds = dict[str, float]  # question language -> refusal point; "*" for any other language
+
+
+def threshold_of(thresholds: Thresholds, sample: Sample) -> float:
+    return thresholds.get(refusal_language(sample.terms, sample.candidates), thresholds["*"])
+
+
+def refused_mask(samples: Sequence[Sample], confidence: np.ndarray, thresholds: Thresholds) -> np.ndarray:
+    return np.array([(c < threshold_of(thresholds, s)) or not s.candidates or s.knowledge.known_share == 0.0
+                     for s, c in zip(samples, confidence)])
+
+
+def choose_thresholds(samples: list[Sample], confidence: np.ndarray) -> Thresholds:
+    """Per question language: the point that refuses the most unanswerable questions (real and
+    synthetic) while refusing at most MAX_FALSE_REFUSALS of the real answerable ones."""
+    chosen: Thresholds = {}
+    for lang, cap in MAX_FALSE_REFUSALS.items():
+        in_lang = [i for i, s in enumerate(samples) if s.lang == lang]
+        positives = [i for i in in_lang if samples[i].kind == "real" and samples[i].answerable]
+        negatives = [i for i in in_lang if not samples[i].answerable]
+        best_t, best_recall = 0.05, -1.0
+        for t in np.arange(0.02, 0.95, 0.01):
+            refused = refused_mask(samples, confidence, {"*": float(t)})
+            if positives and refused[positives].mean() > cap:
+                continue
+            recall = refused[negatives].mean() if negatives else 0.0
+            if recall > best_recall:
+                best_t, best_recall = float(t), float(recall)
+        chosen[lang] = round(best_t, 2)
+    chosen["*"] = min(chosen.values())  # other languages: the gentler point
+    return chosen
+
+
+def composed_answers(samples, probs, confidence, thresholds, ratio, min_p, corpora):  # type: ignore[no-untyped-def]
+    """(refused, answer text) per sample, as the run-time answerer composes them."""
+    answerers: dict[str, object] = {}
+    out = []
+    for s, p, conf in zip(samples, probs, confidence):
+        if conf < threshold_of(thresholds, s) or not s.candidates or s.knowledge.known_share == 0.0:
+            out.append((True, ""))
+            continue
+        bot = answerers.get(s.corpus) or answerers.setdefault(s.corpus, corpora[s.corpus].assistant())
+        model = AnswererModel(None, None, thresholds["*"], ratio, min_p, {}, thresholds)  # type: ignore[arg-type]
+        answerer = ExtractiveAnswerer(bot.retriever.snapshot().lexical, bot.extractive().article_text, None, model)
+        groups = answerer._choose(_ranking(s, p, np.argsort(-p, kind="stable"), conf))
+        out.append((False, " ".join(g[0][0].text for g in groups)))
+    return out
+
+
+def _ranking(s: Sample, p: np.ndarray, order: np.ndarray, conf: float):  # type: ignore[no-untyped-def]
+    from assistant.answer import Ranking
+
+    return Ranking(s.terms, [s.candidates[i] for i in order], [float(p[i]) for i in order], float(conf), s.knowledge)
+
+
+def scores(samples, composed) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    from assistant.evaluate import answer_contains
+
+    out: dict[str, float] = {}
+    for lang in ("fr", "en"):
+        ans = [(s, c) for s, c in zip(samples, composed) if s.kind == "real" and s.lang == lang and s.answerable]
+        una = [(s, c) for s, c in zip(samples, composed) if s.kind == "real" and s.lang == lang and not s.answerable]
+        if ans:
+            out[f"{lang}_accuracy"] = sum(any(answer_contains(t, g) for g in s.answers) for s, (r, t) in ans if not r) / len(ans)
+            out[f"{lang}_false_refusals"] = sum(r for _, (r, _) in ans) / len(ans)
+        if una:
+            out[f"{lang}_refusal_recall"] = sum(r for _, (r, _) in una) / len(una)
+    synthetic = [c for s, c in zip(samples, composed) if s.kind != "real"]
+    if synthetic:
+        out["synthetic_refusal_recall"] = sum(r for r, _ in synthetic) / len(synthetic)
+    return {k: round(v, 3) for k, v in out.items()}
+
+
+def top1(samples, probs) -> float:  # type: ignore[no-untyped-def]
+    rows = [(s, p) for s, p in zip(samples, probs) if s.kind == "real" and s.answerable and len(p)]
+    return round(sum(bool(s.labels[int(np.argmax(p))]) for s, p in rows) / max(1, len(rows)), 3)
+
+
+def auc(labels: np.ndarray, scores_: np.ndarray) -> float:
+    from sklearn.metrics import roc_auc_score
+
+    return round(float(roc_auc_score(labels, scores_)), 3)
+
+
+# --- data -----------------------------------------------------------------------
+
+
+def bench_samples(bench: Path, only: Sequence[str] = ()) -> tuple[list[Sample], list[Sample], dict[str, Corpus]]:
+    """Training and dev samples of the two benchmark sets, with synthetic negatives."""
+    piaf = Corpus("piaf-fr", bench / "piaf-fr" / "sources", ROOT / "reports" / "bench" / "piaf-fr" / "index")
+    squad = Corpus("squad2-en", bench / "squad2-en" / "sources", ROOT / "reports" / "bench" / "squad2-en" / "index")
+    seeds = Corpus("seeds", ROOT / "sources", CACHE / "seeds-index")
+    corpora = {c.name: c for c in (piaf, squad, seeds)}
+    piaf_train, squad_train = load_cases(bench / "piaf-fr" / "train.jsonl"), load_cases(bench / "squad2-en" / "train.jsonl")
+
+    seeds_train = load_cases(ROOT / "scripts" / "answerer_seeds_train.jsonl")
+    piaf_dev, squad_dev = load_cases(bench / "piaf-fr" / "qa.jsonl"), load_cases(bench / "squad2-en" / "qa.jsonl")
+    # (cache name, corpus asked, questions, kind, split, answerable override); each part is cached on its own.
+    parts = [
+        ("real-squad", squad, squad_train, "real", "train", None),
+        ("removed-squad", squad, sample_cases(squad_train, 250, SEED), "removed", "train", False),
+        ("gibberish-squad", squad, gibberish_cases(60, SEED + 11), "gibberish", "train", False),
+        ("gibberish-seeds", seeds, gibberish_cases(60, SEED + 12), "gibberish", "train", False),
+        # Off-topic questions in the corpus's own language only: asked across languages they
+        # would teach the model that every English question over French articles is unanswerable.
+        ("cross-piaf-on-seeds", seeds, sample_cases(piaf_train, 120, SEED + 2), "cross", "train", False),
+        ("real-seeds-train", seeds, seeds_train, "real", "train", None),
+        ("removed-seeds-train", seeds, [c for c in seeds_train if c.answerable], "removed", "train", False),
+        ("real-piaf", piaf, piaf_train, "real", "train", None),
+        ("removed-piaf", piaf, sample_cases(piaf_train, 400, SEED), "removed", "train", False),
+        ("gibberish-piaf", piaf, gibberish_cases(60, SEED + 10), "gibberish", "train", False),
+        ("dev-squad", squad, squad_dev, "real", "dev", None),
+        ("dev-piaf", piaf, piaf_dev, "real", "dev", None),
+    ]
+    train: list[Sample] = []
+    dev: list[Sample] = []
+    for name, corpus, cases, kind, split, answerable in parts:
+        if only and not any(o in name for o in only):
+            continue
+        got = cached(CACHE / f"{name}.pkl", lambda: collect(corpus, cases, kind, split, answerable))
+        print(f"{name}: {len(got)} samples", flush=True)
+        (dev if split == "dev" else train).extend(got)
+    return train, dev, corpora
+
+
+def testset_samples(testset: Path, sources: Path, index: Path) -> tuple[list[Sample], list[Sample], dict[str, Corpus]]:
+    """A user's own test set: its questions, plus gibberish and gold-removed negatives."""
+    corpus = Corpus("own", sources, index)
+    cases = load_cases(testset)
+    samples = collect(corpus, cases, "real", "train")
+    samples += collect(corpus, [c for c in cases if c.answerable and c.expected_sources], "removed", "train", answerable=False)
+    samples += collect(corpus, gibberish_cases(60, SEED), "gibberish", "train", answerable=False)
+    return samples, [], {"own": corpus}
+
+
+# --- main -----------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--bench", type=Path, help="folder holding piaf-fr/ and squad2-en/ (the public benchmarks)")
+    ap.add_argument("--testset", type=Path, help="your own test set (JSONL, the `assistant eval` format)")
+    ap.add_argument("--sources", type=Path, default=Path("sources"))
+    ap.add_argument("--index", type=Path, default=Path("index"))
+    ap.add_argument("--out", type=Path, default=DEFAULT_MODEL_PATH)
+    ap.add_argument("--models", help="skip the comparison: SELECTOR+ANSWERABILITY, each logistic or trees")
+    ap.add_argument("--only", nargs="*", default=(), help="with --bench: only the sample parts whose name holds one of these")
+    args = ap.parse_args(argv)
+    if bool(args.bench) == bool(args.testset):
+        ap.error("give --bench DIR or --testset FILE")
+    if args.bench:
+        train, dev, corpora = bench_samples(args.bench, args.only)
+    else:
+        train, dev, corpora = testset_samples(args.testset, args.sources, args.index)
+    folds = assign_folds(train)
+    labels = np.array([s.answerable for s in train], dtype=int)
+    report: dict[str, object] = {"seed": SEED, "folds": FOLDS, "train_questions": len(train),
+                                 "kinds": {k: sum(s.kind == k for s in train) for k in ("real", "removed", "cross", "gibberish")}}
+    comparisons = {}
+    best = None
+    pairs = [tuple(args.models.split("+"))] if args.models else [(a, b) for a in FITTERS for b in FITTERS]
+    for sel_kind, ans_kind in pairs:
+        oof = cross_validate(train, folds, sel_kind, ans_kind)
+        threshold = choose_thresholds(train, oof.confidence)
+        composed = composed_answers(train, oof.sentence_probs, oof.confidence, threshold, 0.8, 0.3, corpora)
+        row = {"selector_top1": top1(train, oof.sentence_probs), "answerability_auc": auc(labels, oof.confidence),
+               "threshold": threshold, **scores(train, composed)}
+        comparisons[f"{sel_kind}+{ans_kind}"] = row
+        print(f"{sel_kind:>8} selector + {ans_kind:>8} answerability (out-of-fold): {row}", flush=True)
+        # Trees must beat the logistic model clearly to be chosen: they are slower to run
+        # and their file is hundreds of KB instead of a few.
+        key = (round(row["selector_top1"] - 0.01 * (sel_kind == "trees"), 3), round(row["answerability_auc"] - 0.01 * (ans_kind == "trees"), 3))
+        if best is None or key > best[0]:
+            best = (key, sel_kind, ans_kind, oof, threshold)
+    report["comparisons"] = comparisons
+    assert best is not None
+    _, sel_kind, ans_kind, oof, threshold = best
+    ratio_rows = {}
+    for ratio in RATIOS:
+        for min_p in MIN_PROBABILITIES:
+            composed = composed_answers(train, oof.sentence_probs, oof.confidence, threshold, ratio, min_p, corpora)
+            ratio_rows[(ratio, min_p)] = scores(train, composed)
+    # The rule quotes a second sentence as rarely as it can for nearly the best accuracy.
+    def mean_accuracy(r: dict[str, float]) -> float:
+        return float(np.mean([v for k, v in r.items() if k.endswith("_accuracy")]))
+    top = max(mean_accuracy(r) for r in ratio_rows.values())
+    ratio, min_p = max(k for k, r in ratio_rows.items() if mean_accuracy(r) >= top - 0.01)
+    report["second_sentence"] = {f"{k[0]}/{k[1]}": v for k, v in ratio_rows.items()}
+    report["chosen"] = {"selector": sel_kind, "answerability": ans_kind, "threshold": threshold,
+                        "second_sentence_ratio": ratio, "min_sentence_probability": min_p,
+                        "out_of_fold": ratio_rows[(ratio, min_p)]}
+    print("chosen:", report["chosen"], flush=True)
+    selector = FITTERS[sel_kind](*selector_rows(train), SENTENCE_FEATURES)
+    answerability = FITTERS[ans_kind](answerability_rows(train, oof.sentence_probs), labels, QUESTION_FEATURES, sample_weights(train))
+    provenance = {"script": "scripts/train_answerer.py", "seed": SEED, "folds": FOLDS,
+                  "data": "--bench (train.jsonl of piaf-fr and squad2-en + synthetic negatives)" if args.bench else str(args.testset),
+                  "out_of_fold": ratio_rows[(ratio, min_p)]}
+    model = AnswererModel(selector, answerability, threshold["*"], ratio, min_p, provenance,  # type: ignore[arg-type]
+                          {k: v for k, v in threshold.items() if k != "*"})
+    if dev:
+        dev_probs = sentence_probabilities(selector, dev)
+        dev_conf = answerability.probabilities(answerability_rows(dev, dev_probs))  # type: ignore[attr-defined]
+        report["dev"] = scores(dev, composed_answers(dev, dev_probs, dev_conf, threshold, ratio, min_p, corpora))
+        report["dev_selector_top1"] = top1(dev, dev_probs)
+        print("dev (qa.jsonl, never fitted on):", report["dev"], "top1", report["dev_selector_top1"], flush=True)
+    if sel_kind == "logistic":
+        report["selector_weights"] = dict(zip(SENTENCE_FEATURES, np.round(selector.coef, 3).tolist()))  # type: ignore[attr-defined]
+    if ans_kind == "logistic":
+        report["answerability_weights"] = dict(zip(QUESTION_FEATURES, np.round(answerability.coef, 3).tolist()))  # type: ignore[attr-defined]
+    model.save(args.out)
+    CACHE.mkdir(parents=True, exist_ok=True)
+    (CACHE / "report.json").write_text(json.dumps(report, indent=1, default=str))
+    print(f"wrote {args.out} ({args.out.stat().st_size:,} bytes); report in {CACHE / 'report.json'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,45 @@
+"""Answers name the actor: anaphors and who-questions."""
+
+from __future__ import annotations
+
+from assistant.actors import antecedent_span, asks_for_title, names_someone, needs_actor
+from assistant.answer_types import OTHER, PERSON
+
+TEXT = (
+    "OpenAI indique que l’offre ChatGPT Enterprise sera mise à disposition de tous les employés fédéraux. "
+    "Cette mesure s’inscrit dans le plan d’action de la Maison Blanche.\n\n"
+    "Cette offre intervient après la signature en juin d’un contrat de 200 millions de dollars avec le Pentagone."
+)
+QUESTION = "Qui a signé un contrat de 200 millions de dollars avec le Pentagone ?"
+
+
+def test_names_someone() -> None:
+    assert names_someone("OpenAI indique que l’offre sera disponible.", "fr")
+    assert names_someone("Le contrat a été signé par Sam Altman.", "fr")
+    assert not names_someone("Cette mesure s’inscrit dans le plan d’action.", "fr")
+    assert not names_someone("Selon le texte, le prix est bas.", "fr")
+    # A name the question already uses does not answer "who".
+    assert not names_someone("Le Pentagone a signé.", "fr", QUESTION)
+
+
+def test_needs_actor() -> None:
+    anaphoric = TEXT[TEXT.index("Cette offre") :]
+    assert needs_actor(PERSON, QUESTION, anaphoric, "fr")
+    assert needs_actor(OTHER, "Quand ?", "It was signed in June.", "en")
+    assert not needs_actor(PERSON, QUESTION, "OpenAI a signé en juin un contrat avec le Pentagone.", "fr")
+    assert not needs_actor(OTHER, "Quand ?", "Le contrat a été signé en juin.", "fr")
+
+
+def test_antecedent_skips_other_anaphors_and_crosses_a_paragraph() -> None:
+    span = antecedent_span(TEXT, TEXT.index("Cette offre"), "fr", QUESTION)
+    assert span is not None
+    assert TEXT[span[0] : span[1]].startswith("OpenAI indique")
+
+
+def test_no_antecedent_at_the_start_of_an_article() -> None:
+    assert antecedent_span(TEXT, 0, "fr", QUESTION) is None
+
+
+def test_title_questions() -> None:
+    assert asks_for_title("Quel est le titre du programme ?")
+    assert not asks_for_title("Qui a signé le contrat ?")

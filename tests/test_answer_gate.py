@@ -1,0 +1,41 @@
+"""The answerability gate is shared: with no evidence an LLM answerer refuses without calling the model."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langchain_core.callbacks import BaseCallbackHandler
+from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+
+from assistant.answer import refusal_text
+from assistant.api import Assistant
+from assistant.config import Config
+from assistant.llm import LLMAnswerer
+
+
+class Calls(BaseCallbackHandler):
+    def __init__(self) -> None:
+        self.count = 0
+
+    def on_chat_model_start(self, serialized: Any, messages: Any, **kwargs: Any) -> None:
+        self.count += 1
+
+
+def test_llm_is_not_called_without_evidence(seed_index: Config) -> None:
+    calls = Calls()
+    model = GenericFakeChatModel(messages=iter(["Le tiercé gagnant est 4-7-12 [1]."]), callbacks=[calls])
+    bot = Assistant(seed_index, llm=LLMAnswerer(model, "fake:scripted"))
+    answer = bot.ask("zzzz qqqq xxxx")
+    assert answer.refused and answer.citations == []
+    assert answer.answer == refusal_text("en")
+    assert calls.count == 0
+    assert answer.confidence is not None
+
+
+def test_llm_is_called_when_the_articles_hold_the_answer(seed_index: Config) -> None:
+    calls = Calls()
+    model = GenericFakeChatModel(messages=iter(["Dario Amodei [1]."]), callbacks=[calls])
+    bot = Assistant(seed_index, llm=LLMAnswerer(model, "fake:scripted"))
+    answer = bot.ask("Qui est le PDG d'Anthropic ?")
+    assert calls.count == 1
+    assert answer.answerer == "fake:scripted" and answer.confidence is not None

@@ -1,0 +1,100 @@
+"""Unit tests of the answerer's features: real BM25 statistics, hand-made passages."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from assistant.answer_types import NUMBER, PERSON
+from assistant.lexical import LexicalIndex
+from assistant.models import Passage
+from assistant.sentence_features import (
+    SENTENCE_FEATURES,
+    corpus_knowledge,
+    candidates,
+    question_terms,
+)
+
+TEXT = (
+    "OpenAI et le Pentagone\n\n"
+    "OpenAI a signé en juin un contrat de 200 millions de dollars avec le Pentagone. "
+    "Cette offre marque une première pour l'entreprise. "
+    "Le ministère de la Défense n'a pas commenté."
+)
+COL = {name: i for i, name in enumerate(SENTENCE_FEATURES)}
+
+
+@pytest.fixture(scope="module")
+def lexical() -> LexicalIndex:
+    return LexicalIndex.build([
+        ("c1", "fr", TEXT),
+        ("c2", "fr", "Anthropic propose Claude aux agences fédérales pour un dollar."),
+        ("c3", "fr", "La GSA gère les achats publics du gouvernement américain."),
+    ])
+
+
+def passage(start: int = 0, end: int | None = None, dense: float = 0.85) -> Passage:
+    end = len(TEXT) if end is None else end
+    return Passage("c1", "a.txt", "OpenAI et le Pentagone", None, "fr", TEXT[start:end], start, end, 1.0, dense)
+
+
+def features_of(question: str, lexical: LexicalIndex) -> dict[str, np.ndarray]:
+    q = question_terms(question, "fr")
+    found = candidates(q, [passage()], lexical, lambda p: ("art", TEXT), None)
+    return {c.text[:12]: c.features for c in found}
+
+
+def test_question_terms_keep_names_not_question_words() -> None:
+    q = question_terms("Qui a signé un contrat avec le Pentagone et OpenAI ?", "fr")
+    assert q.kind == PERSON
+    assert q.names == ("pentagone", "openai")
+    assert question_terms("Combien coûte ChatGPT Enterprise ?", "fr").kind == NUMBER
+
+
+def test_every_sentence_of_the_passage_is_a_candidate_once(lexical: LexicalIndex) -> None:
+    q = question_terms("Quel est le montant du contrat avec le Pentagone ?", "fr")
+    twice = [passage(), passage()]
+    found = candidates(q, twice, lexical, lambda p: ("art", TEXT), None)
+    assert [c.text for c in found] == [
+        "OpenAI et le Pentagone",
+        "OpenAI a signé en juin un contrat de 200 millions de dollars avec le Pentagone.",
+        "Cette offre marque une première pour l'entreprise.",
+        "Le ministère de la Défense n'a pas commenté.",
+    ]
+    for c in found:
+        assert TEXT[c.start : c.end] == c.text
+        assert c.features.shape == (len(SENTENCE_FEATURES),)
+
+
+def test_features_tell_the_answer_from_its_neighbours(lexical: LexicalIndex) -> None:
+    rows = features_of("Quel est le montant du contrat avec le Pentagone ?", lexical)
+    answer, anaphor, heading = rows["OpenAI a sig"], rows["Cette offre "], rows["OpenAI et le"]
+    assert answer[COL["lex_cov"]] > anaphor[COL["lex_cov"]]
+    assert answer[COL["type_present"]] == 1 and anaphor[COL["type_absent"]] == 1
+    assert anaphor[COL["anaphor_start"]] == 1 and answer[COL["anaphor_start"]] == 0
+    assert heading[COL["is_heading"]] == 1 and heading[COL["is_title"]] == 1 and answer[COL["is_heading"]] == 0
+    assert answer[COL["lex_gap"]] == 0.0 and anaphor[COL["lex_gap"]] > 0
+    assert answer[COL["names_cov"]] == 1.0
+
+
+def test_sentence_vectors_are_used_when_given(lexical: LexicalIndex) -> None:
+    q = question_terms("Qui a signé le contrat ?", "fr")
+    s = TEXT.index("OpenAI a signé")
+    e = TEXT.index("Pentagone.") + len("Pentagone.")
+    found = candidates(q, [passage(dense=0.80)], lexical, lambda p: ("art", TEXT), lambda a, st, en: {(s, e): 0.90})
+    by_start = {c.start: c for c in found}
+    assert by_start[s].cos == pytest.approx(0.90)
+    assert all(c.cos == pytest.approx(0.80) for c in found if c.start != s)  # the passage's, when no vector
+
+
+def test_corpus_knowledge_is_zero_for_gibberish_and_one_for_known_words(lexical: LexicalIndex) -> None:
+    gibberish = corpus_knowledge(question_terms("zzzz qqqq xxxx", "en"), lexical)
+    assert gibberish.known_share == 0.0
+    known = corpus_knowledge(question_terms("Quel contrat avec le Pentagone ?", "fr"), lexical)
+    assert known.known_share == 1.0 and known.known_names_share == 1.0
+    unknown_name = corpus_knowledge(question_terms("Quel contrat pour Mistral ?", "fr"), lexical)
+    assert unknown_name.known_names_share == 0.0
+
+
+def test_no_passages_no_candidates(lexical: LexicalIndex) -> None:
+    assert candidates(question_terms("Qui ?", "fr"), [], lexical, lambda p: ("art", TEXT), None) == []
