@@ -130,3 +130,75 @@ def test_overlap_never_produces_a_chunk_without_new_text() -> None:
     units = [(0, 10, 50), (11, 20, 100), (21, 30, 150), (31, 40, 20)]
     assert _pack(units, 200, 1, one_paragraph) == [(0, 20), (21, 40)]
     assert _pack([(0, 5, 10), (6, 9, 10), (10, 20, 10)], 20, 1, one_paragraph) == [(0, 9), (6, 20)]
+
+
+# --- text without spaces (issue 12, item 1) -----------------------------------
+
+class StandInTokenizer:
+    """A linear-time stand-in for a model's token counter that also counts its own work.
+
+    Four Latin letters or digits make one token, any other visible character one
+    (a CJK character is a token, as in the real models), plus two special tokens.
+    ``work`` is the number of characters it was asked to read: a linear chunker
+    reads each character a bounded number of times.
+    """
+
+    name = "stand-in"
+    max_tokens = 512
+    _TOKEN = __import__("re").compile(r"[A-Za-z0-9]{1,4}|\S")
+
+    def __init__(self, work_limit: int) -> None:
+        self.work = 0
+        self.work_limit = work_limit
+
+    def token_count(self, text: str) -> int:
+        self.work += len(text)
+        if self.work > self.work_limit:  # fail fast instead of hanging on a quadratic chunker
+            raise AssertionError(f"the chunker read {self.work:,} characters: not linear")
+        return len(self._TOKEN.findall(text)) + 2
+
+
+def blob_without_spaces(chars: int) -> str:
+    import hashlib
+
+    out, n = [], 0
+    while sum(map(len, out)) < chars:
+        out.append(hashlib.sha256(str(n).encode()).hexdigest())
+        n += 1
+    return "".join(out)[:chars]
+
+
+def cjk_text(chars: int, punctuated: bool) -> str:
+    base = "東京都は新しい予算案を発表した市民の生活を支えるための政策が含まれている"
+    text = (base * (chars // len(base) + 1))[:chars]
+    if punctuated:  # a full stop every 40 characters, as in prose
+        text = "。".join(text[i : i + 40] for i in range(0, len(text), 40))
+    return text
+
+
+def chunk_with_stand_in(text: str, work_per_char: int = 60) -> tuple[Article, list[Chunk], StandInTokenizer]:
+    article = parse_article(f"Titre\n\n{text}".encode(), "blob.txt")
+    counter = StandInTokenizer(work_limit=work_per_char * len(article.text) + 100_000)
+    chunks = chunk_article(article, counter.token_count, DEFAULT_CHUNK_TOKENS, 1, counter.max_tokens)
+    return article, chunks, counter
+
+
+@pytest.mark.parametrize(
+    "make", [lambda n: blob_without_spaces(n), lambda n: cjk_text(n, False), lambda n: cjk_text(n, True)],
+    ids=["blob", "cjk", "cjk-punctuated"],
+)
+def test_text_without_spaces_is_chunked_in_linear_work(make) -> None:  # noqa: ANN001
+    small_article, small_chunks, small = chunk_with_stand_in(make(100_000))
+    big_article, big_chunks, big = chunk_with_stand_in(make(400_000))
+    for article, chunks, counter in ((small_article, small_chunks, small), (big_article, big_chunks, big)):
+        check_invariants(article, chunks, counter, DEFAULT_CHUNK_TOKENS)  # type: ignore[arg-type]
+    # Four times the text, about four times the work: the cost per character does not grow.
+    per_char_small = small.work / len(small_article.text)
+    per_char_big = big.work / len(big_article.text)
+    assert per_char_big <= 1.25 * per_char_small, (per_char_small, per_char_big)
+
+
+def test_punctuated_cjk_is_cut_at_its_full_stops() -> None:
+    article, chunks, _ = chunk_with_stand_in(cjk_text(20_000, True))
+    assert len(chunks) > 10
+    assert all(c.text.endswith("。") for c in chunks[:-1])

@@ -20,7 +20,7 @@ import numpy as np
 from .answer import CANDIDATE_PASSAGES, ExtractiveAnswerer
 from .config import Config
 from .errors import QuestionError
-from .followup import standalone_question
+from .followup import bound_history, standalone_question
 from .index import IndexStore, Progress
 from .models import Answer, ArticleInfo, IndexReport, IndexStatus, Passage
 from .retrieval import Retriever
@@ -28,6 +28,7 @@ from .selector import load_model
 from .text import detect_language
 
 MAX_QUESTION_CHARS = 2000
+MAX_K = 50
 History = list[dict[str, str]]
 
 
@@ -61,6 +62,15 @@ def clean_question(question: str) -> str:
     if not re.search(r"\w", text):
         raise QuestionError("the question holds no words; type a question about the articles")
     return text
+
+
+def check_k(k: object) -> int | None:
+    """``k`` as given (None = the configured default); raises :class:`QuestionError` unless 1..MAX_K."""
+    if k is None:
+        return None
+    if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= MAX_K:
+        raise QuestionError(f"k (passages to retrieve) must be a whole number from 1 to {MAX_K}, not {k!r}")
+    return k
 
 
 class Assistant:
@@ -130,7 +140,7 @@ class Assistant:
     # --- questions ----------------------------------------------------------
 
     def search(self, question: str, k: int | None = None) -> list[Passage]:
-        return self.retriever.search(clean_question(question), k or self.config.k)
+        return self.retriever.search(clean_question(question), check_k(k) or self.config.k)
 
     def ask(self, question: str, history: History | None = None, k: int | None = None) -> Answer:
         final: Answer | None = None
@@ -145,6 +155,8 @@ class Assistant:
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
         text = clean_question(question)
+        k = check_k(k)
+        history = bound_history(history)  # a visitor's megabytes of history cost nothing past here
         standalone = self._standalone(text, history)
         searched = standalone or text
         lang = detect_language(searched, default="en")

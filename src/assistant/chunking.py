@@ -11,6 +11,7 @@ model's window: truncation would silently drop part of a passage.
 from __future__ import annotations
 
 import hashlib
+import unicodedata
 from collections.abc import Callable
 
 from .errors import SourceError
@@ -20,6 +21,8 @@ from .text import sentence_spans
 TokenCounter = Callable[[str], int]
 # Room for the "passage: " prefix and special tokens that some counters leave out.
 _WINDOW_MARGIN = 8
+# First guess of a piece's length in characters (then the last piece's length is the guess).
+_CHARS_PER_TOKEN_GUESS = 4
 
 
 def embedding_text(title: str, text: str) -> str:
@@ -85,21 +88,56 @@ def _units(text: str, count_tokens: TokenCounter, budget: int) -> list[tuple[int
 
 
 def _split_long(text: str, start: int, end: int, count_tokens: TokenCounter, budget: int) -> list[tuple[int, int, int]]:
-    """Cut ``text[start:end]`` into pieces of at most ``budget`` tokens, at spaces when possible."""
+    """Cut ``text[start:end]`` into pieces of at most ``budget`` tokens, at spaces when possible.
+
+    Linear in the length of the text: the tokenizer only ever sees a window a
+    little larger than the piece being cut (found by doubling a guess), never
+    the rest of the text, and the guess follows the size of the last piece. A
+    run without spaces (a 2 MB "word", CJK without punctuation) is cut between
+    characters.
+    """
     pieces = []
     cursor = start
+    guess = budget * _CHARS_PER_TOKEN_GUESS
     while cursor < end:
-        ends = [i for i in range(cursor + 1, end) if text[i] == " "] + [end]
-        best = _last_fitting(ends, lambda e: count_tokens(text[cursor:e]) <= budget)
-        if best is None:  # one "word" longer than the budget (a URL, text without spaces): cut inside it
-            best = _last_fitting(list(range(cursor + 1, ends[0] + 1)), lambda e: count_tokens(text[cursor:e]) <= budget)
-            if best is None:
-                best = cursor + 1
+        limit, fits = _window(text, cursor, end, count_tokens, budget, guess)
+        if fits:  # the rest fits in one piece
+            best = limit
+        else:  # text[cursor:limit] is over the budget: the cut lies inside it
+            spaces = [i for i in range(cursor + 1, limit) if text[i] == " "]
+            best = _last_fitting(spaces, lambda e: count_tokens(text[cursor:e]) <= budget)
+            if best is None:  # one "word" longer than the budget: cut inside it
+                stop = spaces[0] if spaces else limit
+                best = _last_fitting(list(range(cursor + 1, stop)), lambda e: count_tokens(text[cursor:e]) <= budget)
+                best = _grapheme_start(text, cursor, best if best is not None else cursor + 1)
         pieces.append((cursor, best, count_tokens(text[cursor:best])))
+        guess = max(2 * (best - cursor), budget)
         cursor = best
         while cursor < end and text[cursor] == " ":
             cursor += 1
     return pieces
+
+
+def _window(
+    text: str, cursor: int, end: int, count_tokens: TokenCounter, budget: int, guess: int
+) -> tuple[int, bool]:
+    """(limit, fits): the first doubling of ``guess`` whose window is over ``budget``, or the end."""
+    size = max(1, guess)
+    while True:
+        limit = min(end, cursor + size)
+        if count_tokens(text[cursor:limit]) > budget:
+            return limit, False
+        if limit >= end:
+            return limit, True
+        size *= 2
+
+
+def _grapheme_start(text: str, cursor: int, cut: int) -> int:
+    """Move a cut back off combining marks (an accent stays with its letter) when that leaves text."""
+    back = cut
+    while back > cursor + 1 and unicodedata.combining(text[back]):
+        back -= 1
+    return back
 
 
 def _last_fitting(candidates: list[int], fits: Callable[[int], bool]) -> int | None:

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import codecs
 import hashlib
+import os
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 from .config import SUPPORTED_SUFFIXES
@@ -58,6 +60,7 @@ _PLEA_CONTEXT = re.compile(
 _MAX_PLEA_CHARS = 300
 _TEASER_HEADINGS = re.compile(r"^(?:a lire aussi|à lire aussi|lire aussi|read more|related)$", re.I)
 _BINARY_SNIFF = 8192
+_WORD_CHAR = re.compile(r"[^\W_]")  # a letter or a digit, in any script
 
 
 def article_id_for(text: str, title: str = "") -> str:
@@ -65,41 +68,153 @@ def article_id_for(text: str, title: str = "") -> str:
     return hashlib.sha256(f"{title}\x00{text}".encode("utf-8")).hexdigest()[:16]
 
 
-def list_sources(sources_dir: Path) -> list[Path]:
-    """Article files under ``sources_dir`` (recursive, hidden files skipped), sorted."""
-    if not sources_dir.is_dir():
-        return []
-    found = []
-    for path in sources_dir.rglob("*"):
-        rel = path.relative_to(sources_dir)
-        if any(part.startswith(".") for part in rel.parts):
+# --- file names ---------------------------------------------------------------
+#
+# A source is named by its path relative to sources/, as text that is always valid
+# Unicode and printable on one line: a byte that is not UTF-8 (``caf\xe9.txt`` from a
+# Windows zip; Python hands it over as a lone surrogate) and a control character (a
+# newline in a name would forge log lines) are written as escapes, ``\xe9``, ``\x0a``.
+# A backslash is doubled, so the escaped form turns back into the exact path
+# (:func:`source_path`). Plain names (nearly all) are unchanged.
+
+_NEEDS_ESCAPE = re.compile(r"[\\\x00-\x1f\x7f-\x9f\u2028\u2029\udc80-\udcff]")
+_ESCAPE = re.compile(r"\\(\\|x[0-9a-f]{2}|u[0-9a-f]{4})")
+
+
+def source_name(relative: str) -> str:
+    """The printable, valid-Unicode name of a source (see above); ``relative`` as :func:`os.fsdecode` gives it."""
+    return _NEEDS_ESCAPE.sub(_escape_char, relative)
+
+
+def _escape_char(match: re.Match[str]) -> str:
+    ch = match.group()
+    if ch == "\\":
+        return "\\\\"
+    code = ord(ch)
+    if 0xDC80 <= code <= 0xDCFF:  # surrogateescape: the raw byte, \x80-\xff
+        return f"\\x{code - 0xDC00:02x}"
+    return f"\\x{code:02x}" if code < 0x80 else f"\\u{code:04x}"  # a character: \x00-\x7f or \uNNNN
+
+
+def _unescape_char(match: re.Match[str]) -> str:
+    token = match.group(1)
+    if token == "\\":
+        return "\\"
+    code = int(token[1:], 16)
+    if token[0] == "x" and code >= 0x80:
+        return chr(0xDC00 + code)  # back to the raw byte, as os.fsdecode writes it
+    return chr(code)
+
+
+def source_path(sources_dir: Path, source: str) -> Path:
+    """The file that :func:`source_name` named ``source``."""
+    return Path(sources_dir) / _ESCAPE.sub(_unescape_char, source)
+
+
+@dataclass(frozen=True)
+class SourceScan:
+    """The article files under sources/ by name, and the entries refused with the reason."""
+
+    files: dict[str, Path]
+    refused: list[tuple[str, str]]
+
+
+def scan_sources(sources_dir: Path) -> SourceScan:
+    """Article files under ``sources_dir`` (recursive, hidden entries skipped), by :func:`source_name`.
+
+    A symbolic link is followed only when it resolves inside ``sources_dir``: a link to
+    ``/etc/passwd`` would publish that file on the page. A link that points outside,
+    dangles or loops is refused with the reason, and a folder reached twice (a link to
+    a parent folder) is read once.
+    """
+    root = Path(sources_dir)
+    files: dict[str, Path] = {}
+    refused: list[tuple[str, str]] = []
+    if not root.is_dir():
+        return SourceScan(files, refused)
+    real_root = root.resolve()
+    seen_dirs = {real_root}
+    pending = [root]
+    while pending:
+        folder = pending.pop()
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError as exc:
+            refused.append((source_name(os.fsdecode(os.path.relpath(folder, root))), f"cannot list this folder ({exc.strerror}); check its permissions"))
             continue
-        if path.is_file() and path.suffix.lower() in SUPPORTED_SUFFIXES:
-            found.append(path)
-    return sorted(found)
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            path = Path(entry.path)
+            name = source_name(path.relative_to(root).as_posix())
+            target = path
+            if entry.is_symlink():
+                try:
+                    target = path.resolve(strict=True)
+                except RuntimeError:
+                    refused.append((name, "symbolic link loop; remove the link or point it at an article"))
+                    continue
+                except OSError:
+                    refused.append((name, "symbolic link to nothing (dangling); remove it or fix its target"))
+                    continue
+                if target != real_root and real_root not in target.parents:
+                    refused.append((name, "symbolic link to a file outside the sources folder; copy the article in instead"))
+                    continue
+            if target.is_dir():
+                real = target.resolve()
+                if real in seen_dirs:
+                    if entry.is_symlink():
+                        refused.append((name, "symbolic link to a folder already read (a loop); remove the link"))
+                    continue
+                seen_dirs.add(real)
+                pending.append(path)
+            elif target.is_file() and path.suffix.lower() in SUPPORTED_SUFFIXES:
+                files[name] = path
+    return SourceScan(dict(sorted(files.items())), sorted(refused))
+
+
+def list_sources(sources_dir: Path) -> list[Path]:
+    """Article files under ``sources_dir`` (see :func:`scan_sources`), sorted."""
+    return sorted(scan_sources(sources_dir).files.values())
+
+
+# --- reading -------------------------------------------------------------------
+
+
+def size_problem(size: int, max_bytes: int, fix: str = "split it or raise --max-file-mb") -> str | None:
+    """The reason to refuse a file of ``size`` bytes, or None: the one size rule for indexing and uploads."""
+    if size <= max_bytes:
+        return None
+    return f"file is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:g} MB limit; {fix}"
+
+
+def read_source(path: Path, source: str, max_bytes: int) -> bytes:
+    """The bytes of one article file, after the size check. Raises :class:`SourceError`."""
+    try:
+        problem = size_problem(path.stat().st_size, max_bytes)
+        if problem:
+            raise SourceError(source, problem)
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise SourceError(source, "file disappeared while indexing; it will be picked up next run") from None
+    except IsADirectoryError:
+        raise SourceError(source, "is a folder, not a file; rename it without an article suffix") from None
+    except OSError as exc:
+        raise SourceError(source, f"cannot read file ({exc.strerror}); check its permissions") from None
+
+
+def content_hash(raw: bytes) -> str:
+    return hashlib.sha256(raw).hexdigest()[:16]
 
 
 def load_article(path: Path, source: str, max_bytes: int) -> Article:
     """Read, decode, extract and clean one file. Raises :class:`SourceError`."""
-    try:
-        size = path.stat().st_size
-        if size > max_bytes:
-            raise SourceError(
-                source,
-                f"file is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:g} MB limit; "
-                "split it or raise --max-file-mb",
-            )
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise SourceError(source, "file disappeared while indexing; it will be picked up next run") from None
-    except OSError as exc:
-        raise SourceError(source, f"cannot read file ({exc.strerror}); check its permissions") from None
-    return parse_article(raw, source)
+    return parse_article(read_source(path, source, max_bytes), source)
 
 
 def parse_article(raw: bytes, source: str) -> Article:
     suffix = Path(source).suffix.lower()
-    content_hash = hashlib.sha256(raw).hexdigest()[:16]
+    raw_hash = content_hash(raw)
     html_meta: dict[str, str | None] = {}
     if suffix == ".pdf":
         body = _pdf_text(raw, source)
@@ -114,13 +229,15 @@ def parse_article(raw: bytes, source: str) -> Article:
     title, date, text = _title_date_and_body(body, source, html_meta.get("title"), html_meta.get("date"))
     if not text.strip():
         raise SourceError(source, "no article text found (file is empty or only whitespace); add text or remove it")
+    if not _WORD_CHAR.search(text):
+        raise SourceError(source, "holds no words, only punctuation or symbols; add the article's text or remove it")
     return Article(
         id=article_id_for(text, title),
         source=source,
         title=title,
         date=date,
         lang=detect_language(text),
-        content_hash=content_hash,
+        content_hash=raw_hash,
         text=text,
     )
 
@@ -177,11 +294,16 @@ def _looks_like_text(text: str) -> bool:
 
 
 def _html_text(html: str, source: str) -> tuple[str, dict[str, str | None]]:
-    import trafilatura
-
     try:
+        import trafilatura  # inside the try: its HTML cleaner (lxml_html_clean) is a separate package
+
         body = trafilatura.extract(html, include_comments=False, include_tables=True, favor_recall=True)
         meta = trafilatura.extract_metadata(html)
+    except ImportError as exc:
+        raise SourceError(
+            source, f"reading HTML needs the {exc.name or 'trafilatura'} package: pip install 'news-assistant' again "
+            "(or pip install trafilatura lxml_html_clean)"
+        ) from None
     except Exception as exc:  # trafilatura raises many kinds on broken markup
         raise SourceError(source, f"cannot extract text from HTML ({exc.__class__.__name__}); check the file") from None
     if not body:

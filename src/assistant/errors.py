@@ -1,17 +1,25 @@
-"""Errors raised by the assistant's library code.
+"""Errors raised by the assistant's library code: one tree, one base class.
 
-Every message says what went wrong *and* how to fix it; the CLI and the UI print
-``str(error)`` as one line and never show a traceback.
+Every message says what went wrong *and* what to do about it; the CLI and the
+web page print ``str(error)`` as one line and never show a traceback. Catch
+:class:`AssistantError` to catch them all, or a branch for one kind of problem::
 
     AssistantError
-    ├── ConfigError            bad setting, missing optional dependency, bad LLM spec
-    ├── SourceError            one article file cannot be read (empty, binary, ...)
-    ├── IndexError_            base for problems with the index directory
-    │   ├── IndexMismatchError    built with another embedding model / chunking
-    │   ├── IndexCorruptError     damaged or foreign index directory
-    │   └── IndexLockedError      another `assistant index` is running
-    ├── QuestionError          empty or unusable question
-    └── LLMError               the language model failed (timeout, HTTP, empty reply)
+    ├── ConfigError               a bad setting (flag or ASSISTANT_* variable), a missing
+    │                             optional package, a bad --llm spec or unreachable server
+    ├── SourceError               one article file cannot be read (empty, binary, too big, ...)
+    ├── UploadError               an upload or pasted article was refused (type, size, content)
+    ├── IndexError_               the index directory
+    │   ├── IndexMissingError        no index yet, or --index names a folder without one
+    │   ├── IndexMismatchError       built with another embedding model / chunking
+    │   ├── IndexCorruptError        damaged, or a folder that is not an index
+    │   └── IndexLockedError         another `assistant index` is running
+    ├── QuestionError             an unusable question, history or k
+    ├── LLMError                  the language model failed (timeout, HTTP, empty or huge reply)
+    └── EvalError                 a test set, results or thresholds file that cannot be used
+
+Anything else that escapes is a bug: the CLI prints one line asking for a report
+(the traceback with ``--debug``).
 """
 
 from __future__ import annotations
@@ -32,7 +40,15 @@ class SourceError(AssistantError):
         self.reason = reason
 
 
+class UploadError(AssistantError):
+    """An upload was refused; ``str(err)`` names the file and the fix."""
+
+
 class IndexError_(AssistantError):  # trailing underscore: do not shadow the builtin
+    pass
+
+
+class IndexMissingError(IndexError_):
     pass
 
 
@@ -56,5 +72,13 @@ class LLMError(AssistantError):
     pass
 
 
+class EvalError(AssistantError):
+    """A test set, results file or thresholds file that cannot be used."""
+
+
 def rebuild_hint(index_dir: object) -> str:
     return f"rebuild it with: assistant index --rebuild --index {index_dir}"
+
+
+def build_hint(sources_dir: object, index_dir: object) -> str:
+    return f"build it with: assistant index --sources {sources_dir} --index {index_dir}"

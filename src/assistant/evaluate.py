@@ -29,7 +29,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import AssistantError
+from .errors import AssistantError, EvalError  # noqa: F401  (EvalError: imported from here by callers)
 from .models import Answer, Passage
 from .text import detect_language, fold
 
@@ -38,10 +38,6 @@ if TYPE_CHECKING:  # pragma: no cover
 
 RETRIEVAL_DEPTH = 10  # passages searched per question for hit@k and MRR@10
 OVERALL = "overall"
-
-
-class EvalError(AssistantError):
-    """A test set, results file or thresholds file that cannot be used."""
 
 
 # --- test sets ----------------------------------------------------------------

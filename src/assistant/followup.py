@@ -9,6 +9,10 @@ LLM answerer condenses the history instead (see ``llm.py``).
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from typing import Any
+
+from .errors import QuestionError
 
 _LEADS = re.compile(
     r"^\s*(?:et\s+(?:pour|chez|du côté de|de|d['’])?|and\s+(?:for)?|what about|how about|"
@@ -17,6 +21,43 @@ _LEADS = re.compile(
 )
 _NAME = re.compile(r"\b[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)*")
 MAX_FOLLOWUP_WORDS = 6
+# What a follow-up may lean on: the last few turns, each cut to the length of a question.
+# A history is sized by the caller (a web visitor can send megabytes); everything past
+# these bounds is dropped before any work is done on it.
+MAX_HISTORY_MESSAGES = 6  # three question/answer turns
+MAX_HISTORY_MESSAGE_CHARS = 2000  # the question limit (api.MAX_QUESTION_CHARS)
+ROLES = ("user", "assistant")
+History = list[dict[str, str]]
+
+
+def bound_history(history: Any) -> History:
+    """The last :data:`MAX_HISTORY_MESSAGES` messages of ``history``, each cut to
+    :data:`MAX_HISTORY_MESSAGE_CHARS` characters; costs the same for any length.
+
+    ``history`` is ``None`` or a list of ``{"role": "user"|"assistant", "content": str}``;
+    anything else raises :class:`QuestionError` naming what was wrong.
+    """
+    if history is None:
+        return []
+    if isinstance(history, (str, bytes)) or not isinstance(history, Sequence):
+        raise QuestionError(
+            f"the history must be a list of messages like {{'role': 'user', 'content': '...'}}, "
+            f"not {type(history).__name__}; pass the earlier turns, or None"
+        )
+    kept: History = []
+    for position, message in enumerate(history[-MAX_HISTORY_MESSAGES:]):
+        if not isinstance(message, dict):
+            raise QuestionError(
+                f"history message {position + 1} of the last {MAX_HISTORY_MESSAGES} is a {type(message).__name__}, "
+                "not a {'role': ..., 'content': ...} mapping; fix the history"
+            )
+        role, content = message.get("role"), message.get("content", "")
+        if role not in ROLES:
+            raise QuestionError(f"history message role {str(role)[:20]!r} is not 'user' or 'assistant'; fix the history")
+        if not isinstance(content, str):
+            raise QuestionError(f"history message content must be text, not {type(content).__name__}; fix the history")
+        kept.append({"role": role, "content": content[:MAX_HISTORY_MESSAGE_CHARS]})
+    return kept
 
 
 def last_user_question(history: list[dict[str, str]] | None) -> str | None:

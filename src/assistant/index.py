@@ -16,7 +16,6 @@ vectors already written (their ids are content hashes).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -32,7 +31,7 @@ from typing import Any
 
 from .chunking import chunk_article, embedding_text
 from .config import Config
-from .documents import list_sources, load_article
+from .documents import content_hash, load_article, read_source, scan_sources, source_path
 from .embeddings import TokenAwareEmbeddings, canonical_name, load_embeddings
 from .errors import (
     AssistantError,
@@ -420,7 +419,9 @@ class _Updater:
         store, report = self.store, self.report
         old = store.load_catalog(for_writing=True)
         sources_dir = Path(self.config.sources_dir)
-        files = {p.relative_to(sources_dir).as_posix(): p for p in list_sources(sources_dir)}
+        scan = scan_sources(sources_dir)  # names made printable; links outside sources/ refused
+        files = scan.files
+        report.skipped.extend(Problem(name, reason) for name, reason in scan.refused)
 
         new_articles: dict[str, dict[str, Any]] = {}
         fresh: dict[str, list[Chunk]] = {}  # source -> chunks of an article to (re-)index
@@ -521,7 +522,7 @@ class _Updater:
             owner.setdefault(aid, source)
 
     def _reload(self, source: str) -> Article:
-        return load_article(Path(self.config.sources_dir) / source, source, self._max_bytes)
+        return load_article(source_path(Path(self.config.sources_dir), source), source, self._max_bytes)
 
     def _chunk(self, article: Article) -> list[Chunk]:
         e = self.embedder
@@ -660,18 +661,7 @@ def _vector_store_errors(root: Path) -> Iterator[None]:
 
 def _file_hash(path: Path, source: str, max_bytes: int) -> str:
     """Hash of the raw bytes (what ``Article.content_hash`` holds), after the size check."""
-    try:
-        size = path.stat().st_size
-        if size > max_bytes:
-            raise SourceError(
-                source,
-                f"file is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:g} MB limit; split it or raise --max-file-mb",
-            )
-        return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
-    except FileNotFoundError:
-        raise SourceError(source, "file disappeared while indexing; it will be picked up next run") from None
-    except OSError as exc:
-        raise SourceError(source, f"cannot read file ({exc.strerror}); check its permissions") from None
+    return content_hash(read_source(path, source, max_bytes))
 
 
 def _article_record(article: Article) -> dict[str, Any]:

@@ -37,7 +37,8 @@ _ABBREVIATIONS = {
     "co", "corp", "vs", "e.g", "i.e", "u.s", "u.k", "j.-c", "jan", "feb", "fév", "févr", "apr",
     "avr", "aug", "sept", "oct", "nov", "dec", "déc", "gen", "gén", "col", "lt", "sgt", "gov",
 }
-_SENTENCE_END = re.compile(r"[.!?…]+[\"»”’')\]]*(?=\s+|$)|\n+")
+# Western ends need a following space; CJK full stops (。！？) end a sentence as they stand.
+_SENTENCE_END = re.compile(r"[.!?…]+[\"»”’')\]]*(?=\s+|$)|[。！？]+[」』”’）]*|\n+")
 
 
 def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:

@@ -20,18 +20,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .config import SUPPORTED_SUFFIXES
-from .documents import parse_article
-from .errors import AssistantError, SourceError
+from .documents import parse_article, size_problem, source_name
+from .errors import SourceError, UploadError
 
 MAX_NAME_CHARS = 80  # stem length, before the suffix
 MAX_TITLE_CHARS = 160
 FALLBACK_STEM = "article"
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-
-
-class UploadError(AssistantError):
-    """An upload was refused; ``str(err)`` names the file and the fix."""
 
 
 @dataclass(frozen=True)
@@ -61,7 +57,7 @@ def safe_name(original: str, default_suffix: str = ".txt") -> str:
         stem, suffix = base, default_suffix.lstrip(".")
     suffix = "." + suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
-        shown = original if len(original) <= 60 else original[:57] + "..."
+        shown = source_name(original if len(original) <= 60 else original[:57] + "...")
         raise UploadError(
             f"{shown!r}: file type {suffix!r} is not accepted; upload one of {', '.join(SUPPORTED_SUFFIXES)}"
         )
@@ -71,24 +67,34 @@ def safe_name(original: str, default_suffix: str = ".txt") -> str:
     return stem + suffix
 
 
-def save_upload(source: Path | bytes, original_name: str, sources_dir: Path, max_bytes: int) -> SavedArticle:
-    """Validate one uploaded file and store it under a safe name in ``sources_dir``."""
-    name = safe_name(original_name)
-    if isinstance(source, bytes):
-        raw = source
-    else:
-        try:
-            size = Path(source).stat().st_size
-        except OSError:
-            raise UploadError(f"{name}: the uploaded file is gone; upload it again") from None
-        _check_size(name, size, max_bytes)
-        raw = Path(source).read_bytes()
-    _check_size(name, len(raw), max_bytes)
+def save_upload(
+    source: Path | bytes, original_name: str, sources_dir: Path, max_bytes: int, discard: bool = False
+) -> SavedArticle:
+    """Validate one uploaded file and store it under a safe name in ``sources_dir``.
+
+    With ``discard``, ``source`` is a temporary copy (the web server's upload folder)
+    that is removed once read, whether the upload is accepted or refused: a refused
+    upload would otherwise stay on the server's disk.
+    """
     try:
-        article = parse_article(raw, name)
-    except SourceError as exc:
-        raise UploadError(f"{original_name}: {exc.reason}") from None
-    return _store(raw, name, Path(sources_dir), article.title)
+        name = safe_name(original_name)
+        if isinstance(source, bytes):
+            raw = source
+        else:
+            try:
+                _check_size(name, Path(source).stat().st_size, max_bytes)
+                raw = Path(source).read_bytes()
+            except OSError:
+                raise UploadError(f"{name}: the uploaded file is gone; upload it again") from None
+        _check_size(name, len(raw), max_bytes)
+        try:
+            article = parse_article(raw, name)
+        except SourceError as exc:
+            raise UploadError(f"{source_name(original_name)}: {exc.reason}") from None
+        return _store(raw, name, Path(sources_dir), article.title)
+    finally:
+        if discard and not isinstance(source, bytes):
+            Path(source).unlink(missing_ok=True)
 
 
 def save_pasted(title: str, text: str, sources_dir: Path, max_bytes: int, date: str | None = None) -> SavedArticle:
@@ -118,11 +124,9 @@ def save_pasted(title: str, text: str, sources_dir: Path, max_bytes: int, date: 
 
 
 def _check_size(name: str, size: int, max_bytes: int) -> None:
-    if size > max_bytes:
-        raise UploadError(
-            f"{name}: file is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:g} MB limit; "
-            "split it, or start the server with a larger --max-upload-mb"
-        )
+    problem = size_problem(size, max_bytes, fix="split it, or start the server with a larger --max-upload-mb")
+    if problem:
+        raise UploadError(f"{name}: {problem}")
 
 
 def _store(raw: bytes, name: str, sources_dir: Path, title: str) -> SavedArticle:
