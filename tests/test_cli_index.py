@@ -137,15 +137,15 @@ def test_a_file_vanishing_mid_run_is_skipped_then_handled(seed_copy: Config, mon
     (seed_copy.sources_dir / "tram.txt").write_text(GOOD, encoding="utf-8")
     (seed_copy.sources_dir / "gone.txt").write_text(GOOD.replace("Brest", "Quimper"), encoding="utf-8")
     indexed = next(p.name for p in seed_files() if p.name.startswith("001"))
-    real_list = index_module.list_sources
+    real_scan = index_module.scan_sources
 
-    def list_then_delete(folder: Path) -> list[Path]:
-        listed = real_list(folder)
+    def list_then_delete(folder: Path):  # noqa: ANN202
+        listed = real_scan(folder)
         (folder / "gone.txt").unlink()
         (folder / indexed).unlink()
         return listed
 
-    monkeypatch.setattr(index_module, "list_sources", list_then_delete)
+    monkeypatch.setattr(index_module, "scan_sources", list_then_delete)
     result = invoke(cli_args(seed_copy, "index"))
     assert result.exit_code == 3, result.output
     assert "skipped: gone.txt: file disappeared while indexing; it will be picked up next run" in result.stderr

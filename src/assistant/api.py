@@ -19,7 +19,7 @@ import numpy as np
 
 from .answer import CANDIDATE_PASSAGES, ExtractiveAnswerer
 from .config import Config
-from .errors import QuestionError
+from .errors import IndexMissingError, QuestionError, build_hint
 from .followup import bound_history, standalone_question
 from .index import IndexStore, Progress
 from .models import Answer, ArticleInfo, IndexReport, IndexStatus, Passage
@@ -139,8 +139,18 @@ class Assistant:
 
     # --- questions ----------------------------------------------------------
 
+    def require_index(self) -> None:
+        """Raise :class:`IndexMissingError` (saying how to build it) when there is no index to ask."""
+        if not self.store.exists():
+            where = self.config.index_dir
+            raise IndexMissingError(
+                f"no index in {where} (never built, or a typo in --index); {build_hint(self.config.sources_dir, where)}"
+            )
+
     def search(self, question: str, k: int | None = None) -> list[Passage]:
-        return self.retriever.search(clean_question(question), check_k(k) or self.config.k)
+        text, k = clean_question(question), check_k(k)
+        self.require_index()
+        return self.retriever.search(text, k or self.config.k)
 
     def ask(self, question: str, history: History | None = None, k: int | None = None) -> Answer:
         final: Answer | None = None
@@ -157,6 +167,7 @@ class Assistant:
         text = clean_question(question)
         k = check_k(k)
         history = bound_history(history)  # a visitor's megabytes of history cost nothing past here
+        self.require_index()
         standalone = self._standalone(text, history)
         searched = standalone or text
         lang = detect_language(searched, default="en")

@@ -54,8 +54,6 @@ EMBED_BATCH = 32  # texts per embedding call (and per Chroma upsert, under its m
 # Ids per Chroma call: SQLite refuses a statement with over ~32k variables, and
 # Chroma Cloud takes at most 300 records per read or write.
 IDS_PER_CALL = 300
-# How long a second `assistant index` waits for the first one before giving up.
-LOCK_WAIT_S = float(os.environ.get("ASSISTANT_LOCK_WAIT_S", "30"))
 # What an index folder may hold; anything else means it is not (only) an index.
 _KEEP_ON_WIPE = (".lock", ".gitkeep")
 _INDEX_NAMES = (CATALOG, f"{CATALOG}.tmp", "chroma", "texts", sentence_vectors.FOLDER, *_KEEP_ON_WIPE)
@@ -326,10 +324,10 @@ class IndexStore:
         try:
             self.root.mkdir(parents=True, exist_ok=True)
             lock = FileLock(str(self.root / ".lock"))
-            lock.acquire(timeout=LOCK_WAIT_S)
+            lock.acquire(timeout=self.config.lock_wait_s)
         except Timeout:
             raise IndexLockedError(
-                f"another `assistant index` is writing {self.root} (waited {LOCK_WAIT_S:g}s); "
+                f"another `assistant index` is writing {self.root} (waited {self.config.lock_wait_s:g}s); "
                 "let it finish, then run again"
             ) from None
         except OSError as exc:

@@ -13,11 +13,10 @@ from typing import Any
 
 import click
 
-from .api import Assistant
-from .cli import _apply_common, _common, _config, _run_with_progress, friendly, make_assistant
-from .evaluate import (
+from ..api import Assistant
+from ..errors import EvalError
+from ..evaluate import (
     Comparison,
-    EvalError,
     check_floors,
     compare_runs,
     format_comparison,
@@ -29,12 +28,14 @@ from .evaluate import (
     run_eval,
     summarize_results,
 )
+from .common import config_of, llm_options, make_assistant, one_line, place_options, run_with_progress
 
 EXIT_BELOW_FLOOR = 2
 
 
 @click.command("eval")
-@_common
+@place_options
+@llm_options
 @click.argument("testset", type=click.Path(path_type=Path))
 @click.option("--k", type=click.IntRange(1, 50), default=None, help="Passages the answerer gets [5].")
 @click.option("--output", type=click.Path(path_type=Path, dir_okay=False), help="Write one JSON object per question (the `ask --json` object + id + verdicts).")
@@ -45,11 +46,8 @@ EXIT_BELOW_FLOOR = 2
 @click.option("--limit", type=click.IntRange(1), default=None, help="Only the first N questions (a quick look).")
 @click.option("--judge", is_flag=True, help="Also score faithfulness and relevance with the --llm model as judge (one call per answer).")
 @click.pass_context
-@friendly
 def eval_command(
     ctx: click.Context,
-    sources_opt: Path | None,
-    index_opt: Path | None,
     testset: Path,
     k: int | None,
     output: Path | None,
@@ -61,7 +59,6 @@ def eval_command(
     judge: bool,
 ) -> None:
     """Score answers against TESTSET (JSONL: id, lang, question, answerable, answers, expected_sources, evidence)."""
-    _apply_common(ctx, sources_opt, index_opt)
     # Every input is checked before the (long) run, so a typo fails in a second.
     cases, problems = load_testset(testset)
     for problem in problems:
@@ -75,15 +72,15 @@ def eval_command(
         for problem in old_problems:
             click.echo(f"skipped: {problem}", err=True)
     if report:
-        from .report import require_matplotlib
+        from ..report import require_matplotlib
 
         require_matplotlib()
     answerer = None
     if judge:  # the judge is the LLM answerer's own chat model
-        config = _config(ctx)
+        config = config_of(ctx)
         if not config.llm:
             raise EvalError("--judge needs a language model: pass --llm PROVIDER:MODEL")
-        from .llm import build_answerer
+        from ..llm import build_answerer
 
         answerer = build_answerer(config)
         bot = Assistant(config, llm=answerer)
@@ -93,7 +90,7 @@ def eval_command(
     show_bar = sys.stderr.isatty()
     results = run_eval(bot, cases, k=k, progress=_progress_bar(len(cases)) if show_bar else None)
     if answerer is not None:
-        from .judge import judge_results
+        from ..judge import judge_results
 
         judge_results(answerer.chat_model, results, progress=_progress_bar(len(results)) if show_bar else None)
     summary = summarize_results(results)
@@ -103,7 +100,7 @@ def eval_command(
     if output:
         _write_jsonl(output, [r.to_record() for r in results])
     if report:
-        from .report import render_report, write_report
+        from ..report import render_report, write_report
 
         title = f"Evaluation of {testset.name}"
         notes = [f"index: {bot.config.index_dir}", f"sources: {bot.config.sources_dir}", f"answerer: {bot.config.llm or 'extractive'}"]
@@ -140,11 +137,11 @@ def _update_index(bot: Any) -> None:
             click.echo(f"note: sources folder {sources} not found; evaluating the index {bot.config.index_dir} as it is", err=True)
             return
         raise EvalError(f"sources folder {sources} does not exist and {bot.config.index_dir} holds no index; pass --sources DIR")
-    report = _run_with_progress(bot, False, sys.stderr.isatty())
+    report = run_with_progress(bot, False, sys.stderr.isatty())
     if report.changed:
         click.echo(f"indexed: {report.summary()}", err=True)
     for problem in report.skipped:
-        click.echo(f"skipped: {problem.source}: {problem.reason}", err=True)
+        click.echo(f"skipped: {one_line(problem.source)}: {one_line(problem.reason)}", err=True)
 
 
 def _progress_bar(total: int) -> Any:

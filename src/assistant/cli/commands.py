@@ -1,0 +1,133 @@
+"""`assistant index | status | search | ask`: the index and the questions."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from ..config import MAX_K
+from ..models import Answer, IndexReport
+from .common import llm_options, make_assistant, one_line, place_options, require_sources, run_with_progress
+
+EXIT_SKIPPED = 3  # indexing finished but some files were skipped
+
+
+@click.command()
+@place_options
+@click.option("--rebuild", is_flag=True, help="Delete the index and embed every article again.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option("--max-file-mb", type=click.FloatRange(min=0.001), default=None, help="Skip files larger than this [10; env ASSISTANT_MAX_FILE_MB].")
+@click.pass_context
+def index(ctx: click.Context, rebuild: bool, as_json: bool, max_file_mb: float | None) -> None:
+    """Index new, changed and removed articles (incremental)."""
+    bot = make_assistant(ctx, max_file_mb=max_file_mb)
+    require_sources(bot.config)
+    show_bar = not as_json and sys.stderr.isatty()
+    report = run_with_progress(bot, rebuild, show_bar)
+    _print_report(report, as_json)
+    if report.skipped:
+        sys.exit(EXIT_SKIPPED)
+
+
+def _print_report(report: IndexReport, as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+        return
+    for source, original in sorted(report.duplicates.items()):
+        click.echo(f"duplicate: {one_line(source)} has the same text as {one_line(original)}; indexed once", err=True)
+    for problem in report.skipped:
+        click.echo(f"skipped: {one_line(problem.source)}: {one_line(problem.reason)}", err=True)
+    click.echo(report.summary())
+
+
+@click.command()
+@place_options
+@llm_options
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def status(ctx: click.Context, as_json: bool) -> None:
+    """Articles, chunks, model, languages, last indexed time, size on disk."""
+    bot = make_assistant(ctx)
+    st = bot.status()
+    if as_json:
+        click.echo(json.dumps(st.to_dict(), ensure_ascii=False, indent=2))
+        return
+    langs = ", ".join(f"{k} {v}" for k, v in sorted(st.languages.items())) or "-"
+    click.echo(
+        f"index:           {st.index_dir}\n"
+        f"articles:        {st.articles}\n"
+        f"chunks:          {st.chunks}\n"
+        f"embedding model: {st.embedding_model} ({st.dimension} dims)\n"
+        f"chunking:        {st.chunking['chunk_tokens']} tokens, {st.chunking['chunk_overlap_sentences']} sentence overlap\n"
+        f"languages:       {langs}\n"
+        f"last indexed:    {st.last_indexed or 'never'}\n"
+        f"size on disk:    {st.size_bytes / 1e6:.1f} MB"
+    )
+    if bot.config.llm:
+        llm = getattr(bot, "_llm", None)  # built (and checked) by make_assistant; check() asks the server again
+        click.echo(f"language model:  {bot.config.llm} ({llm.check() if llm is not None else 'reachable'})")
+
+
+@click.command()
+@place_options
+@click.argument("question")
+@click.option("--k", type=click.IntRange(1, MAX_K), default=None, help="Passages to return [5].")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def search(ctx: click.Context, question: str, k: int | None, as_json: bool) -> None:
+    """Ranked passages for QUESTION (no answer)."""
+    passages = make_assistant(ctx).search(question, k)
+    if as_json:
+        click.echo(json.dumps([p.to_dict() for p in passages], ensure_ascii=False, indent=2))
+        return
+    for i, p in enumerate(passages, 1):
+        click.echo(f"[{i}] {p.score:.4f}  {p.title} ({p.date or 'undated'}) — {one_line(p.source)} [{p.start}:{p.end}]")
+        click.echo(f"    {p.text[:400]}{'…' if len(p.text) > 400 else ''}\n")
+
+
+@click.command()
+@place_options
+@llm_options
+@click.argument("question")
+@click.option("--k", type=click.IntRange(1, MAX_K), default=None, help="Passages to retrieve [5].")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def ask(ctx: click.Context, question: str, k: int | None, as_json: bool) -> None:
+    """Answer QUESTION from the articles, every sentence cited."""
+    bot = make_assistant(ctx)
+    if as_json:
+        click.echo(json.dumps(bot.ask(question, k=k).to_dict(), ensure_ascii=False, indent=2))
+        return
+    answer: Answer | None = None
+    streamed = False
+    for event in bot.ask_stream(question, k=k):
+        if isinstance(event, Answer):
+            answer = event
+        else:
+            click.echo(event, nl=False)
+            streamed = True
+    if streamed:
+        click.echo()
+    assert answer is not None
+    print_answer(answer)
+
+
+def print_answer(answer: Answer) -> None:
+    if answer.notice:
+        click.echo(f"note: {answer.notice}", err=True)
+    if answer.unsupported:
+        for sentence in answer.unsupported:
+            click.echo(f"unsupported (no source says this): {sentence}", err=True)
+    if answer.refused:
+        if answer.retrieved:
+            click.echo("\nClosest passages:")
+            for p in answer.retrieved[:3]:
+                excerpt = " ".join(p.text.split())[:160]
+                click.echo(f"  - {one_line(p.source)} ({p.date or 'undated'}): {excerpt}…")
+        return
+    click.echo()
+    for c in answer.citations:
+        click.echo(f"[{c.id}] {c.title} — {c.date or 'undated'} — {one_line(c.source)} [{c.start}:{c.end}]")
+        click.echo(f"    « {c.quote} »")

