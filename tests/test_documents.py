@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import io
+import os
 import unicodedata
 from pathlib import Path
 
@@ -351,3 +352,60 @@ def test_damaged_or_textless_pdf() -> None:
 
 def test_seed_folder_holds_the_five_seeds() -> None:
     assert len(seed_files()) == 5 and SEEDS_DIR.is_dir()
+
+
+# --- names and links (issue 12) ----------------------------------------------------------
+
+from assistant.documents import scan_sources, source_name, source_path  # noqa: E402
+
+
+@pytest.mark.parametrize(
+    ("raw", "shown"),
+    [
+        (b"plain.txt", "plain.txt"),
+        (b"caf\xc3\xa9.txt", "café.txt"),  # valid UTF-8 is left alone
+        (b"caf\xe9.txt", "caf\\xe9.txt"),  # latin-1 from a Windows zip
+        (b"a\nb.txt", "a\\x0ab.txt"),
+        (b"back\\slash.txt", "back\\\\slash.txt"),
+        (b"c1\xc2\x85.txt", "c1\\u0085.txt"),  # a C1 control character, valid UTF-8
+        (b"dir/\xff\xfe.md", "dir/\\xff\\xfe.md"),
+    ],
+)
+def test_source_names_are_printable_and_lead_back_to_the_file(tmp_path: Path, raw: bytes, shown: str) -> None:
+    path = os.fsencode(str(tmp_path)) + b"/" + raw
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "wb") as fh:
+        fh.write(b"Titre\n\nUn texte.\n")
+    name = source_name(os.fsdecode(raw))
+    assert name == shown and name.isprintable()
+    name.encode("utf-8")  # valid Unicode: Chroma metadata and JSON take it
+    assert os.fsencode(source_path(tmp_path, name)) == path
+    assert list(scan_sources(tmp_path).files) == [shown]
+
+
+def test_scan_refuses_links_outside_dangling_and_looping(tmp_path: Path) -> None:
+    outside = tmp_path / "outside.txt"
+    outside.write_text("Secret\n\nNe pas publier.\n", encoding="utf-8")
+    src = tmp_path / "sources"
+    (src / "real").mkdir(parents=True)
+    (src / "real" / "a.txt").write_text("A\n\nUn texte.\n", encoding="utf-8")
+    (src / "leak.txt").symlink_to(outside)
+    (src / "etc").symlink_to("/etc")
+    (src / "gone.txt").symlink_to(src / "nothing.txt")
+    (src / "self.txt").symlink_to(src / "self.txt")
+    (src / "again").symlink_to(src / "real")  # listed before "real": the real name still wins
+    (src / "parent").symlink_to(src)
+    (src / "b.txt").symlink_to(src / "real" / "a.txt")  # a link to an article inside: followed
+    scan = scan_sources(src)
+    assert list(scan.files) == ["b.txt", "real/a.txt"]
+    refused = dict(scan.refused)
+    assert set(refused) == {"leak.txt", "etc", "gone.txt", "self.txt", "again", "parent"}
+    assert "outside the sources folder" in refused["leak.txt"] and "outside" in refused["etc"]
+    assert "dangling" in refused["gone.txt"] and "loop" in refused["self.txt"]
+    assert "already read" in refused["again"] and "already read" in refused["parent"]
+
+
+def test_punctuation_only_text_is_refused() -> None:
+    with pytest.raises(SourceError, match="no words"):
+        parse_article("... !!! — *** ---\n\n« » … ;;; ___\n".encode(), "dots.txt")
+    assert parse_article("東京\n\n予算案を発表した。\n".encode(), "ja.txt").text  # words in any script count

@@ -25,7 +25,7 @@ from assistant.api import Assistant
 from assistant.cli import main
 from assistant.config import Config
 from assistant.errors import ConfigError
-from assistant.llm import MAX_ANSWER_TOKENS, build_answerer
+from assistant.llm import MAX_ANSWER_TOKENS, MAX_REPLY_CHARS, build_answerer
 from assistant.models import Answer
 
 PRICE_Q = "Combien les agences fédérales américaines paieront-elles par an pour accéder à ChatGPT Enterprise ?"
@@ -38,7 +38,7 @@ class Server(ThreadingHTTPServer):
 
     def __init__(self) -> None:
         super().__init__(("127.0.0.1", 0), Handler)
-        self.mode = "answer"  # answer | http500 | stall | garbage | reject_key
+        self.mode = "answer"  # answer | http500 | stall | garbage | reject_key | cut | huge
         self.requests: list[dict[str, Any]] = []
         self.stop = threading.Event()
 
@@ -121,7 +121,14 @@ class Handler(BaseHTTPRequestHandler):
             if self.server.mode == "stall" and i == 2:
                 self.server.stop.wait(STALL_LIMIT_S)
                 return
+            if self.server.mode == "cut" and i == len(tokens) - 2:  # drop the connection mid-answer
+                self.wfile.flush()
+                self.connection.shutdown(2)
+                return
             self._event({"content": token})
+        if self.server.mode == "huge":  # a server that ignores max_tokens: 228 KB more, then stop
+            for _ in range(228):
+                self._event({"content": "Les agences paieront encore et encore. " * 26})
         self._event({}, finish="stop")
         self.wfile.write(b"data: [DONE]\n\n")
         self.wfile.flush()
@@ -224,6 +231,35 @@ def test_malformed_stream_falls_back_with_a_notice(seed_index, server) -> None:
     server.mode = "garbage"
     _, answer = run(bot, PRICE_Q)
     assert answer.answerer == "extractive" and "failed" in answer.notice and answer.citations
+
+
+def test_a_connection_cut_mid_answer_falls_back_instead_of_a_partial_answer(seed_index, server) -> None:
+    config = llm_config(seed_index, server)
+    bot = Assistant(config, llm=build_answerer(config))
+    server.mode = "cut"
+    pieces, answer = run(bot, PRICE_Q)
+    assert answer.answerer == "extractive", answer.answer
+    assert "connection closed before the answer was complete" in answer.notice
+    assert answer.citations and not answer.refused
+    assert answer.answer in "".join(pieces)  # the partial text is followed by the full fallback answer
+
+
+def test_a_reply_far_over_max_tokens_is_cut_off_and_falls_back(seed_index, server) -> None:
+    config = llm_config(seed_index, server)
+    bot = Assistant(config, llm=build_answerer(config))
+    server.mode = "huge"
+    pieces, answer = run(bot, PRICE_Q)
+    assert answer.answerer == "extractive" and f"reply over {MAX_REPLY_CHARS:,} characters" in answer.notice
+    assert len("".join(pieces)) < MAX_REPLY_CHARS + len(answer.answer) + 1000  # never the 228 KB
+
+
+def test_llm_options_are_accepted_after_the_command(seed_index, server) -> None:
+    where = ["--sources", str(seed_index.sources_dir), "--index", str(seed_index.index_dir)]
+    llm = ["--llm", f"openai-compatible:{MODEL}", "--llm-base-url", server.url]
+    result = CliRunner().invoke(main, ["ask", PRICE_Q, *where, *llm, "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["answerer"] == f"openai-compatible:{MODEL}"
+    assert server.requests and server.requests[-1]["path"] == "/v1/chat/completions"
 
 
 def test_unknown_model_and_rejected_key_fail_at_startup(seed_index, server) -> None:

@@ -158,11 +158,22 @@ def _env() -> dict[str, str]:
     return env
 
 
-def test_watch_command_indexes_changes_until_interrupted(seed_index: Config, tmp_path: Path) -> None:
+def _default_sigint() -> None:
+    """In the child: SIGINT as a terminal delivers it, whatever this test run inherited.
+
+    ``nohup``, a background job or a CI runner start pytest with SIGINT ignored, and an
+    ignored signal stays ignored across exec; Python then installs no Ctrl-C handler.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_watch_command_indexes_changes_until_stopped(seed_index: Config, tmp_path: Path, stop: signal.Signals) -> None:
     config = private_copy(seed_index, tmp_path)
     proc = subprocess.Popen(
         _command("watch", "--sources", str(config.sources_dir), "--index", str(config.index_dir)),
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=_env(), cwd=REPO,
+        preexec_fn=_default_sigint,
     )
     lines: queue.Queue[str] = queue.Queue()
     threading.Thread(target=lambda: [lines.put(line) for line in proc.stdout], daemon=True).start()  # type: ignore[union-attr]
@@ -184,7 +195,7 @@ def test_watch_command_indexes_changes_until_interrupted(seed_index: Config, tmp
         (config.sources_dir / "roscoff.txt").write_text(ARTICLE.format(n=321), encoding="utf-8")
         line = wait_for("change in roscoff.txt")
         assert "1 added" in line
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(stop)
         assert proc.wait(timeout=WAIT_S) == 0
         wait_for("stopped watching")
     finally:

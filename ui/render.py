@@ -13,6 +13,7 @@ import html
 import re
 from collections.abc import Sequence
 
+from assistant.markers import MARKER
 from assistant.models import Answer, Citation, Passage
 from assistant.text import detect_language, sentence_spans
 
@@ -20,7 +21,6 @@ from .corroboration import also_reported, differing_figures
 from .i18n import t
 from .markdown import answer_markdown
 
-MARKER = re.compile(r"\[(\d{1,3})\]")
 CONTEXT_CHARS = 280  # a context sentence longer than this is cut: the highlight must stay in view
 PASSAGE_PREVIEW_CHARS = 600  # a closest passage (refusals) shows this much
 

@@ -134,9 +134,17 @@ def scan_sources(sources_dir: Path) -> SourceScan:
         return SourceScan(files, refused)
     real_root = root.resolve()
     seen_dirs = {real_root}
-    pending = [root]
-    while pending:
-        folder = pending.pop()
+    pending: list[Path] = [root]
+    linked: list[Path] = []  # folders reached through a link: after every real folder, so that
+    while pending or linked:  # the real path names a file that a link also reaches
+        folder = pending.pop() if pending else linked.pop(0)
+        if folder is not root and folder.is_symlink():
+            real = folder.resolve()
+            if real in seen_dirs:
+                refused.append((source_name(folder.relative_to(root).as_posix()),
+                                "symbolic link to a folder already read (a loop, or a second name); remove the link"))
+                continue
+            seen_dirs.add(real)
         try:
             entries = sorted(os.scandir(folder), key=lambda e: e.name)
         except OSError as exc:
@@ -161,13 +169,11 @@ def scan_sources(sources_dir: Path) -> SourceScan:
                     refused.append((name, "symbolic link to a file outside the sources folder; copy the article in instead"))
                     continue
             if target.is_dir():
-                real = target.resolve()
-                if real in seen_dirs:
-                    if entry.is_symlink():
-                        refused.append((name, "symbolic link to a folder already read (a loop); remove the link"))
-                    continue
-                seen_dirs.add(real)
-                pending.append(path)
+                if entry.is_symlink():
+                    linked.append(path)
+                elif path.resolve() not in seen_dirs:
+                    seen_dirs.add(path.resolve())
+                    pending.append(path)
             elif target.is_file() and path.suffix.lower() in SUPPORTED_SUFFIXES:
                 files[name] = path
     return SourceScan(dict(sorted(files.items())), sorted(refused))

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import AssistantError, EvalError  # noqa: F401  (EvalError: imported from here by callers)
+from .markers import strip_markers
 from .models import Answer, Passage
 from .text import detect_language, fold
 
@@ -143,18 +144,12 @@ def _read_text(path: Path, what: str) -> str:
 
 # --- string matching ----------------------------------------------------------
 
-_MARKER = re.compile(r"\s*\[\d+\](?:\s*\[\d+\])*")
 _APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "ʼ": "'", "`": "'", "´": "'"})
 # Articles dropped before token F1: SQuAD's English ones, and the French definite,
 # indefinite, partitive and contracted articles (l' and d' become "l" and "d" once
 # the apostrophe splits the elision). Both lists apply to every answer: an English
 # question over French articles gets a French answer.
 ARTICLES = frozenset({"a", "an", "the", "le", "la", "les", "l", "un", "une", "des", "du", "de", "d", "au", "aux"})
-
-
-def strip_markers(answer: str) -> str:
-    """The answer without its citation markers ``[1]``."""
-    return _MARKER.sub("", answer).strip()
 
 
 def answer_fold(text: str) -> str:

@@ -321,6 +321,8 @@ class IndexStore:
         from filelock import FileLock, Timeout
 
         self._refuse_file()
+        if not self.exists():  # before the lock file: `--index /etc` must not write /etc/.lock
+            self._refuse_foreign()
         try:
             self.root.mkdir(parents=True, exist_ok=True)
             lock = FileLock(str(self.root / ".lock"))

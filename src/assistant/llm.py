@@ -44,6 +44,9 @@ CHECK_TIMEOUT_S = 5.0
 # ``timeout_s`` bounds the wait for each piece of the reply (the HTTP read timeout);
 # the whole streamed answer may take this many times longer before it is cut off.
 ANSWER_DEADLINE_FACTOR = 3
+# A server that ignores max_tokens could stream without end (a 228 KB reply was seen):
+# past this many characters, about ten times the longest answer asked for, it falls back.
+MAX_REPLY_CHARS = 12 * MAX_ANSWER_TOKENS * 4
 MAX_RETRIES = 0  # a retry would double the wait on a timeout; the fallback answers anyway
 HISTORY_MESSAGES = 6  # the last turns given to the condensing prompt
 HISTORY_CHARS = 600  # per message
@@ -329,8 +332,14 @@ class LLMAnswerer:
         chunks = None
         try:
             chunks = self.chat_model.stream(answer_messages(question, lang, passages))
+            finished = self.spec is None  # a scripted model says nothing about how its reply ended
+            received = 0
             for chunk in chunks:
                 piece = _text(chunk)
+                finished = finished or _says_finished(chunk)
+                received += len(piece)
+                if received > MAX_REPLY_CHARS:
+                    raise LLMError(f"reply over {MAX_REPLY_CHARS:,} characters, cut off (the server ignores max_tokens)")
                 raw.append(piece)
                 out = verifier.feed(piece)
                 if out:
@@ -338,6 +347,8 @@ class LLMAnswerer:
                     yield out
                 if time.monotonic() > deadline:
                     raise LLMError(f"timed out: no complete answer after {self.timeout_s * ANSWER_DEADLINE_FACTOR:g} s")
+            if not finished:  # the stream ended without the server's last word: a dropped connection
+                raise LLMError("the connection closed before the answer was complete")
             body = strip_markers("".join(raw))
             if not body:
                 raise LLMError("empty reply" if not "".join(raw).strip() else "reply without any text")
@@ -416,6 +427,12 @@ def _text(message: Any) -> str:
     if isinstance(content, list):  # content blocks
         return "".join(b if isinstance(b, str) else str(b.get("text", "")) for b in content if isinstance(b, (str, dict)))
     raise LLMError(f"malformed reply of type {type(content).__name__}")
+
+
+def _says_finished(chunk: Any) -> bool:
+    """True for the last chunk of a complete reply (OpenAI's finish_reason, Ollama's done)."""
+    meta = getattr(chunk, "response_metadata", None) or {}
+    return bool(meta.get("finish_reason") or meta.get("done_reason") or meta.get("done"))
 
 
 def _describe(exc: BaseException) -> str:

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .markers import LEADING_MARKERS, MARKER, MODEL_MARKER, MODEL_MARKER_PREFIX, strip_markers, tidy  # noqa: F401 (re-exported)
 from .models import Citation, Passage
 from .text import detect_language, fold, lexical_tokens, sentence_spans
 
@@ -44,11 +45,6 @@ PAIR_MARGIN = 0.05  # a two-sentence quote must beat the best single sentence by
 MAX_MARKER_CHARS = 24
 CACHE_PASSAGES = 256
 
-# [3]  [1, 2]  [1;2]  [Passage 3]  [source 2]
-_MARKER = re.compile(r"\[\s*(?:(?:passage|source|article|doc)\s*)?(\d{1,3}(?:\s*[,;]\s*\d{1,3})*)\s*\]", re.I)
-_MARKER_PREFIX = re.compile(r"\[\s*(?:[A-Za-z]{0,8}\s*)?[\d\s,;]*$")
-_FINAL_MARKER = re.compile(r"\[(\d+)\]")
-_LEADING_MARKERS = re.compile(r"^(?:\[\d+\]\s*)+")
 _WORDY = re.compile(r"\w{2,}")
 _WORD = re.compile(r"\w+")
 # "ne ... que" (only) is not a negation; "pas", "jamais", "aucun" are.
@@ -106,18 +102,6 @@ class Verification:
 def is_refusal(sentence: str) -> bool:
     """True for "the articles do not say ..." in French or English."""
     return bool(_REFUSAL.search(fold(sentence)))
-
-
-def strip_markers(text: str) -> str:
-    """The text without citation markers, spaces tidied."""
-    return tidy(_MARKER.sub("", text))
-
-
-def tidy(text: str) -> str:
-    text = re.sub(r"(\[\d+\])(?:\s*\1)+", r"\1", text)
-    text = re.sub(r"[ \t]+([.,)])", r"\1", text)  # not before ":;!?", French spaces them
-    text = re.sub(r"[ \t]{2,}", " ", text)
-    return text.strip()
 
 
 class SupportFinder:
@@ -281,7 +265,7 @@ class CitationVerifier:
             plain = strip_markers(sentence)
             if not _WORDY.search(plain):
                 continue
-            if _FINAL_MARKER.search(sentence):
+            if MARKER.search(sentence):
                 supported += 1
                 claims += 1
             elif is_refusal(plain):
@@ -310,14 +294,14 @@ class CitationVerifier:
                 break
             out.append(raw[self._pos : i])
             self._pos = i
-            match = _MARKER.match(raw, i)
+            match = MODEL_MARKER.match(raw, i)
             if match:
                 out.append(self._marker(i, [int(n) for n in re.split(r"[,;]", match.group(1))]))
                 self._pos = match.end()
                 self._claim_start = match.end()
                 continue
             rest = raw[i:]
-            if not final and len(rest) <= MAX_MARKER_CHARS and _MARKER_PREFIX.match(rest):
+            if not final and len(rest) <= MAX_MARKER_CHARS and MODEL_MARKER_PREFIX.match(rest):
                 break  # maybe a marker still arriving: hold it back
             out.append("[")
             self._pos = i + 1
@@ -371,7 +355,7 @@ def _answer_sentences(answer: str) -> list[str]:
     sentences: list[str] = []
     for a, b in sentence_spans(answer):
         sentence = answer[a:b]
-        lead = _LEADING_MARKERS.match(sentence)
+        lead = LEADING_MARKERS.match(sentence)
         if lead and sentences:
             sentences[-1] += " " + lead.group().strip()
             sentence = sentence[lead.end() :]

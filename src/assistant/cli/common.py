@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import signal
 import sys
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -40,10 +42,22 @@ def _on_sigterm(signum: int, frame: FrameType | None) -> None:
     raise Terminated()
 
 
-def handle_sigterm() -> None:
-    """SIGTERM stops `serve`, `watch` and `index` cleanly, as Ctrl-C does (servers close, locks are released)."""
-    if signal.getsignal(signal.SIGTERM) in (signal.SIG_DFL, None):
-        signal.signal(signal.SIGTERM, _on_sigterm)
+@contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """While a command runs, SIGTERM stops it as Ctrl-C does: `serve` closes its server,
+    `watch` its watcher, `index` stops before its commit point and releases its lock.
+
+    Only where SIGTERM has its default action (an embedding program may have its own
+    handler) and only in the main thread (where Python runs signal handlers).
+    """
+    if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGTERM) != signal.SIG_DFL:
+        yield
+        return
+    signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 # --- options accepted before and after the command -----------------------------------
@@ -151,8 +165,8 @@ class AssistantGroup(click.Group):
     """A click group whose commands all end in one line, never a traceback (unless --debug)."""
 
     def main(self, *args: Any, **kwargs: Any) -> Any:
-        handle_sigterm()
-        return super().main(*args, **kwargs)
+        with sigterm_as_interrupt():
+            return super().main(*args, **kwargs)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
