@@ -202,3 +202,14 @@ def test_punctuated_cjk_is_cut_at_its_full_stops() -> None:
     article, chunks, _ = chunk_with_stand_in(cjk_text(20_000, True))
     assert len(chunks) > 10
     assert all(c.text.endswith("。") for c in chunks[:-1])
+
+
+@pytest.mark.parametrize("model", ["e5", "minilm"])
+def test_runs_without_spaces_cut_by_bytes_fit_the_real_tokenizers(model: str, request: pytest.FixtureRequest) -> None:
+    embedder: TokenAwareEmbeddings = request.getfixturevalue(model)
+    text = blob_without_spaces(30_000) + "\n\n" + cjk_text(8_000, False) + "\n\n" + "😀é" * 3_000
+    article = parse_article(f"Titre\n\n{text}".encode(), "blob.txt")
+    budget = min(DEFAULT_CHUNK_TOKENS, embedder.max_tokens)
+    chunks = chunk_article(article, embedder.token_count, DEFAULT_CHUNK_TOKENS, 1, embedder.max_tokens)
+    check_invariants(article, chunks, embedder, budget)  # counted with the model's own tokenizer
+    assert len(chunks) > 100

@@ -177,7 +177,7 @@ def test_a_history_that_is_not_a_list_of_messages_is_a_question_error(seed_index
 
 def test_a_huge_history_is_cut_to_the_last_turns_in_milliseconds(seed_index: Config) -> None:
     # 600 KB: ten times the 60 KB that held the queue for a minute.
-    turns = [{"role": "user" if i % 2 == 0 else "assistant", "content": f"tour {i} " + "blabla " * 850} for i in range(100)]
+    turns = [{"role": "user" if i % 2 == 0 else "assistant", "content": f"tour {i} " + "blabla " * 860} for i in range(100)]
     history = turns + [{"role": "user", "content": "Combien paieront les agences fédérales pour ChatGPT Enterprise ? " * 40}]
     assert sum(len(m["content"]) for m in history) > 600_000
     kept = bound_history(history)

@@ -114,7 +114,7 @@ def save_and_index(
     for i, (content, name) in enumerate(files):
         report(i / max(1, len(files)) * 0.1, name)
         try:
-            saved.append(save_upload(content, name, sources, max_bytes))
+            saved.append(save_upload(content, name, sources, max_bytes, discard=True))  # a temp copy: never left behind
         except UploadError as exc:
             outcome.errors.append(str(exc))
     _index_saved(indexer, saved, outcome, report, lang, shared)

@@ -142,6 +142,7 @@ class Assistant:
     def require_index(self) -> None:
         """Raise :class:`IndexMissingError` (saying how to build it) when there is no index to ask."""
         if not self.store.exists():
+            self.store.load_catalog()  # a file or a folder of other files: that message, it is more precise
             where = self.config.index_dir
             raise IndexMissingError(
                 f"no index in {where} (never built, or a typo in --index); {build_hint(self.config.sources_dir, where)}"

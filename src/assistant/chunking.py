@@ -23,6 +23,12 @@ TokenCounter = Callable[[str], int]
 _WINDOW_MARGIN = 8
 # First guess of a piece's length in characters (then the last piece's length is the guess).
 _CHARS_PER_TOKEN_GUESS = 4
+# No token of these tokenizers spans more characters than this: a longer sentence cannot fit.
+_MAX_CHARS_PER_TOKEN = 32
+# Tokens never outnumber UTF-8 bytes (a SentencePiece or WordPiece token covers at least one
+# character, a byte-level BPE token at least one byte) plus what a counter adds: the e5
+# "passage: " prefix (9), its metaspace (1) and two special tokens. 16 leaves room.
+_BYTES_MARGIN = 16
 
 
 def embedding_text(title: str, text: str) -> str:
@@ -65,7 +71,10 @@ def chunk_article(
             )
         )
     for chunk in chunks:  # the guarantee, checked with the model's own tokenizer
-        tokens = count_tokens(embedding_text(chunk.title, chunk.text))
+        embedded = embedding_text(chunk.title, chunk.text)
+        if _utf8_len(embedded) + _BYTES_MARGIN <= max_tokens:
+            continue  # proven by its length alone (see _BYTES_MARGIN): no need to tokenize it
+        tokens = count_tokens(embedded)
         if tokens > max_tokens:  # only a title near the window itself could cause this
             raise SourceError(
                 article.source,
@@ -79,7 +88,8 @@ def _units(text: str, count_tokens: TokenCounter, budget: int) -> list[tuple[int
     """Sentences as (start, end, tokens); over-long sentences cut at word boundaries."""
     units = []
     for start, end in sentence_spans(text):
-        tokens = count_tokens(text[start:end])
+        # A sentence this long cannot fit: no need to tokenize all of it (it may be megabytes).
+        tokens = count_tokens(text[start:end]) if end - start <= budget * _MAX_CHARS_PER_TOKEN else budget + 1
         if tokens <= budget:
             units.append((start, end, tokens))
         else:
@@ -90,32 +100,51 @@ def _units(text: str, count_tokens: TokenCounter, budget: int) -> list[tuple[int
 def _split_long(text: str, start: int, end: int, count_tokens: TokenCounter, budget: int) -> list[tuple[int, int, int]]:
     """Cut ``text[start:end]`` into pieces of at most ``budget`` tokens, at spaces when possible.
 
-    Linear in the length of the text: the tokenizer only ever sees a window a
-    little larger than the piece being cut (found by doubling a guess), never
-    the rest of the text, and the guess follows the size of the last piece. A
-    run without spaces (a 2 MB "word", CJK without punctuation) is cut between
-    characters.
+    Linear in the length of the text. Between spaces, the tokenizer only sees a
+    window a little larger than the piece being cut (found by doubling a guess that
+    follows the last piece), never the rest of the text. A run without spaces longer
+    than any piece can be (a 2 MB "word", CJK without punctuation) is cut by its
+    UTF-8 length, without the tokenizer: no tokenizer makes more tokens than bytes
+    (see :data:`_BYTES_MARGIN`), so a piece of ``budget - margin`` bytes always fits.
     """
     pieces = []
     cursor = start
     guess = budget * _CHARS_PER_TOKEN_GUESS
+    byte_room = budget - _BYTES_MARGIN
     while cursor < end:
-        limit, fits = _window(text, cursor, end, count_tokens, budget, guess)
-        if fits:  # the rest fits in one piece
-            best = limit
-        else:  # text[cursor:limit] is over the budget: the cut lies inside it
-            spaces = [i for i in range(cursor + 1, limit) if text[i] == " "]
-            best = _last_fitting(spaces, lambda e: count_tokens(text[cursor:e]) <= budget)
-            if best is None:  # one "word" longer than the budget: cut inside it
-                stop = spaces[0] if spaces else limit
-                best = _last_fitting(list(range(cursor + 1, stop)), lambda e: count_tokens(text[cursor:e]) <= budget)
-                best = _grapheme_start(text, cursor, best if best is not None else cursor + 1)
-        pieces.append((cursor, best, count_tokens(text[cursor:best])))
+        by_bytes = _bytes_fit(text, cursor, end, byte_room)
+        if by_bytes < end and text.find(" ", cursor + 1, by_bytes + 1) < 0:
+            best = _grapheme_start(text, cursor, by_bytes)  # no space before the byte bound: cut there
+            tokens = _utf8_len(text[cursor:best]) + _BYTES_MARGIN  # an upper bound, kept under the budget
+        else:
+            limit, fits = _window(text, cursor, end, count_tokens, budget, guess)
+            if fits:  # the rest fits in one piece
+                best = limit
+            else:  # text[cursor:limit] is over the budget: cut at its last space that fits
+                spaces = [i for i in range(cursor + 1, limit) if text[i] == " "]
+                found = _last_fitting(spaces, lambda e: count_tokens(text[cursor:e]) <= budget)
+                # the first word fits by its bytes, so some space does; the bound is the fallback
+                best = found if found is not None else max(cursor + 1, by_bytes)
+            tokens = count_tokens(text[cursor:best])
+        pieces.append((cursor, best, tokens))
         guess = max(2 * (best - cursor), budget)
         cursor = best
         while cursor < end and text[cursor] == " ":
             cursor += 1
     return pieces
+
+
+def _utf8_len(text: str) -> int:
+    return len(text.encode("utf-8", "surrogatepass"))
+
+
+def _bytes_fit(text: str, cursor: int, end: int, room: int) -> int:
+    """The end of the longest ``text[cursor:e]`` (e <= end) of at most ``room`` UTF-8 bytes."""
+    window = text[cursor : min(end, cursor + max(1, room))]
+    raw = window.encode("utf-8", "surrogatepass")
+    if len(raw) <= room:
+        return cursor + len(window)
+    return cursor + max(1, len(raw[:room].decode("utf-8", "ignore")))
 
 
 def _window(
@@ -135,7 +164,7 @@ def _window(
 def _grapheme_start(text: str, cursor: int, cut: int) -> int:
     """Move a cut back off combining marks (an accent stays with its letter) when that leaves text."""
     back = cut
-    while back > cursor + 1 and unicodedata.combining(text[back]):
+    while cut < len(text) and back > cursor + 1 and unicodedata.combining(text[back]):
         back -= 1
     return back
 

@@ -305,10 +305,10 @@ def _html_text(html: str, source: str) -> tuple[str, dict[str, str | None]]:
 
         body = trafilatura.extract(html, include_comments=False, include_tables=True, favor_recall=True)
         meta = trafilatura.extract_metadata(html)
-    except ImportError as exc:
+    except ImportError as exc:  # a broken install: say which package, by the name pip knows
+        package = "lxml_html_clean" if (exc.name or "").startswith(("lxml.html.clean", "lxml_html_clean")) else exc.name or "trafilatura"
         raise SourceError(
-            source, f"reading HTML needs the {exc.name or 'trafilatura'} package: pip install 'news-assistant' again "
-            "(or pip install trafilatura lxml_html_clean)"
+            source, f"reading HTML needs the {package} package: pip install {package} (a dependency of news-assistant)"
         ) from None
     except Exception as exc:  # trafilatura raises many kinds on broken markup
         raise SourceError(source, f"cannot extract text from HTML ({exc.__class__.__name__}); check the file") from None

@@ -6,7 +6,6 @@ server closes, an update in progress is abandoned before its commit point.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import click
