@@ -293,3 +293,27 @@ def test_index_stops_cleanly_on_sigterm(seed_copy: Config, popen_assistant) -> N
     assert sources_of(seed_copy) == before  # the last committed catalog, whole
     assert invoke(cli_args(seed_copy, "index")).exit_code == 0
     assert sources_of(seed_copy) == before | {f"t{n}.txt" for n in range(30)}
+
+
+def test_serve_stops_cleanly_on_sigterm(seed_copy: Config, popen_assistant) -> None:  # noqa: ANN001
+    import queue
+    import signal
+    import socket
+    import threading
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    proc = popen_assistant(*cli_args(seed_copy, "serve", "--port", str(port), "--no-watch"))
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in proc.stderr], daemon=True).start()
+    seen: list[str] = []
+    while not any("Web chat ready" in line for line in seen):
+        try:
+            seen.append(lines.get(timeout=300))
+        except queue.Empty:
+            raise AssertionError(f"the server did not start: {seen}") from None
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=120) == 0, seen
+    with socket.socket() as again:  # the port is released: the server closed, it was not killed mid-way
+        again.bind(("127.0.0.1", port))

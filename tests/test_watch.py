@@ -213,3 +213,10 @@ def test_watch_command_needs_an_existing_sources_folder(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert result.stderr.strip().count("\n") == 0 and "does not exist" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_changed_file_name_with_a_newline_is_described_on_one_line(tmp_path: Path) -> None:
+    from assistant.watch import describe
+
+    line = describe(tmp_path, {(1, str(tmp_path / "a\nforged: 10:00:00 start: 5 added.txt"))})
+    assert "\n" not in line and "a\\x0aforged" in line

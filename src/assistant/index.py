@@ -179,14 +179,7 @@ class IndexStore:
     def _refuse_foreign(self) -> None:
         if self.root.exists() and not self.root.is_dir():
             raise IndexCorruptError(f"{self.root} is a file, not an index folder; pass --index DIR with a folder")
-        foreign = self.foreign_entries()
-        if foreign:
-            shown = _first_names(foreign)
-            raise IndexCorruptError(
-                f"{self.root} holds files that are not part of an assistant index ({shown}) and no {CATALOG}; "
-                f"point --index to a new or empty folder (assistant index --index NEW_FOLDER), or move those "
-                f"files away and {rebuild_hint(self.root)}"
-            )
+        self._refuse_foreign_entries(rebuilding=False)
         # Only index parts and no catalog: a first run that was interrupted. The next
         # run starts from an empty catalog and reuses the vectors already written.
 
@@ -366,13 +359,23 @@ class IndexStore:
             shutil.rmtree(child) if child.is_dir() else child.unlink()
 
     def _refuse_foreign_before_wipe(self) -> None:
+        self._refuse_foreign_entries(rebuilding=True)
+
+    def _refuse_foreign_entries(self, rebuilding: bool) -> None:
+        """The one message for a folder holding files that an index never writes (never deleted)."""
         foreign = self.foreign_entries()
-        if foreign:
-            shown = _first_names(foreign)
+        if not foreign:
+            return
+        what = f"holds files that are not part of an assistant index ({_first_names(foreign)})"
+        if rebuilding:
             raise IndexCorruptError(
-                f"{self.root} holds files that are not part of an assistant index ({shown}); --rebuild only "
-                f"deletes index files, so move those away first, or point --index to a new or empty folder"
+                f"{self.root} {what}; --rebuild only deletes index files, so move those away first, "
+                "or point --index to a new or empty folder"
             )
+        raise IndexCorruptError(
+            f"{self.root} {what} and no {CATALOG}; point --index to a new or empty folder "
+            f"(assistant index --index NEW_FOLDER), or move those files away and {rebuild_hint(self.root)}"
+        )
 
     def write_catalog(self, catalog: Catalog) -> None:
         tmp = self.root / f"{CATALOG}.tmp"

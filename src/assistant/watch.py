@@ -22,6 +22,7 @@ from pathlib import Path
 
 from .api import Assistant
 from .config import SUPPORTED_SUFFIXES
+from .documents import source_name
 from .errors import AssistantError
 from .index import Progress
 from .models import IndexReport
@@ -43,7 +44,7 @@ class IndexEvent:
 
     def line(self) -> str:
         if self.error:
-            return f"{self.at} {self.reason}: index not updated: {self.error}"
+            return f"{self.at} {self.reason}: index not updated: {' '.join(self.error.splitlines())}"
         assert self.report is not None
         text = f"{self.at} {self.reason}: {self.report.summary()}"
         for problem in self.report.skipped:
@@ -93,10 +94,11 @@ def describe(sources_dir: Path, changes: set[tuple[object, str]]) -> str:
 
 
 def _relative(sources_dir: Path, path: str) -> str:
+    """The changed file as the index names it: printable, one line (a newline in a name forges no log line)."""
     try:
-        return str(Path(path).resolve().relative_to(Path(sources_dir).resolve()))
+        return source_name(Path(path).resolve().relative_to(Path(sources_dir).resolve()).as_posix())
     except ValueError:
-        return Path(path).name
+        return source_name(Path(path).name)
 
 
 def run_once(indexer: Indexer, reason: str, on_event: Callable[[IndexEvent], None] | None = None) -> IndexEvent:
