@@ -32,8 +32,9 @@ installed() { # a stamp of this profile or of a larger one, for this pyproject.t
   return 1
 }
 
-# The pip that comes with Python 3.11 does all of this (editable installs, wheels):
-# upgrading it first cost 14-47 s on the loaded 2-core machine.
+# A current pip first (before the background build below starts using it): with Python
+# 3.11's own pip 23.2 the install of .[ui,llm] took 1103 s instead of 325 s here (loaded machine).
+installed "$profile" || timed "upgrade pip" python -m pip install -q --upgrade pip
 
 # The real OpenAI-compatible server of the LLM test. PyPI has only the source of
 # llama-cpp-python, so the first install compiles llama.cpp (minutes on 2 cores; pip's
