@@ -33,7 +33,8 @@ installed() { # a stamp of this profile or of a larger one, for this pyproject.t
 }
 
 # A current pip first (before the background build below starts using it): with Python
-# 3.11's own pip 23.2 the install of .[ui,llm] took 1103 s instead of 325 s here (loaded machine).
+# 3.11's own pip 23.2, .[ui,llm] took 1103 s instead of 325 s to install here (a loaded machine:
+# part of that is load, indexing was 2x slower in that run too).
 installed "$profile" || timed "upgrade pip" python -m pip install -q --upgrade pip
 
 # The real OpenAI-compatible server of the LLM test. PyPI has only the source of
