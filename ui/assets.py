@@ -56,7 +56,9 @@ table.articles th.sorted-desc::after { content: " ▼"; font-size: .7em; }
 table.articles td.n { text-align: right; white-space: nowrap; }
 table.articles tr.dup td { color: var(--body-text-color-subdued); font-style: italic; }
 table.articles a.art-delete { color: #b91c1c; font-size: .8rem; }
-#articles-list { max-height: 55vh; overflow-y: auto; }
+#articles-list { max-height: 55vh; overflow: auto; }
+table.articles td code { word-break: break-all; font-size: .8rem; }
+table.articles td:first-child { min-width: 9rem; }
 #drawer-toggle { display: none !important; }
 @media (max-width: 760px) {
   #page-title p, #examples, #watch-line { display: none !important; }
@@ -65,7 +67,7 @@ table.articles a.art-delete { color: #b91c1c; font-size: .8rem; }
   #page-title { flex: 1 1 auto !important; }
   #lang-switch, #drawer-toggle { flex: 0 0 auto !important; min-width: 0 !important; }
   #lang-switch label { padding: .2rem .45rem; }
-  #ask-button { min-width: 0 !important; padding: 0 .6rem; font-size: .9rem; }
+  #ask-button { min-width: 6rem !important; flex: 0 0 auto !important; padding: 0 .6rem; font-size: .9rem; }
   #top-bar { flex-wrap: nowrap !important; gap: .4rem; }
   #lang-switch .wrap { flex-wrap: nowrap !important; }
   #chatbot { height: calc(100svh - 270px) !important; min-height: 240px; }
