@@ -62,6 +62,10 @@ def serve(
         theme=theme(),
         css=CSS,
         js=JS,
+        # Gradio's own "is localhost reachable" probe (one HEAD request, 3 s timeout) fails on a busy
+        # machine and aborts the start with a misleading "create a shareable link" error; the
+        # server is up either way, and `on_ready` below says so.
+        _frontend=False,
     )
 
     def session_user(request: Request) -> str | None:
