@@ -315,7 +315,7 @@ class IndexStore:
 
         self._refuse_file()
         if not self.exists():  # before the lock file: `--index /etc` must not write /etc/.lock
-            self._refuse_foreign()
+            self._refuse_foreign_entries(rebuilding=rebuild)
         try:
             self.root.mkdir(parents=True, exist_ok=True)
             lock = FileLock(str(self.root / ".lock"))
