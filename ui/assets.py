@@ -48,7 +48,12 @@ mark.top { background: none; padding: 0; }
 #article-view .article-title { font-weight: 700; margin-top: .5rem; }
 #article-view .article-body { max-height: 38vh; overflow-y: auto; line-height: 1.5; font-size: .92rem;
                               border-top: 1px solid var(--border-color-primary); padding-top: .4rem; }
-table.articles { width: 100%; font-size: .85rem; border-collapse: collapse; }
+/* Fixed layout: long titles and file names wrap inside the panel instead of widening the page. */
+table.articles { width: 100%; font-size: .85rem; border-collapse: collapse; table-layout: fixed; }
+table.articles th:nth-child(1) { width: 34%; } table.articles th:nth-child(2) { width: 15%; }
+table.articles th:nth-child(3) { width: 10%; } table.articles th:nth-child(4) { width: 21%; }
+table.articles th:nth-child(5) { width: 10%; } table.articles th:nth-child(6) { width: 10%; }
+table.articles td { overflow-wrap: anywhere; }
 table.articles th, table.articles td { text-align: left; padding: .25rem .4rem; border-bottom: 1px solid var(--border-color-primary); vertical-align: top; }
 table.articles th.sortable { cursor: pointer; user-select: none; white-space: nowrap; }
 table.articles th.sorted-asc::after { content: " ▲"; font-size: .7em; }
@@ -58,7 +63,6 @@ table.articles tr.dup td { color: var(--body-text-color-subdued); font-style: it
 table.articles a.art-delete { color: #b91c1c; font-size: .8rem; }
 #articles-list { max-height: 55vh; overflow: auto; }
 table.articles td code { word-break: break-all; font-size: .8rem; }
-table.articles td:first-child { min-width: 9rem; }
 #drawer-toggle { display: none !important; }
 @media (max-width: 760px) {
   #page-title p, #examples, #watch-line { display: none !important; }
