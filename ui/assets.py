@@ -50,10 +50,10 @@ mark.top { background: none; padding: 0; }
                               border-top: 1px solid var(--border-color-primary); padding-top: .4rem; }
 /* Fixed layout: long titles and file names wrap inside the panel instead of widening the page. */
 table.articles { width: 100%; font-size: .85rem; border-collapse: collapse; table-layout: fixed; }
-table.articles th:nth-child(1) { width: 34%; } table.articles th:nth-child(2) { width: 15%; }
-table.articles th:nth-child(3) { width: 10%; } table.articles th:nth-child(4) { width: 21%; }
-table.articles th:nth-child(5) { width: 10%; } table.articles th:nth-child(6) { width: 10%; }
-table.articles td { overflow-wrap: anywhere; }
+table.articles th:nth-child(1) { width: 30%; } table.articles th:nth-child(2) { width: 14%; }
+table.articles th:nth-child(3) { width: 13%; } table.articles th:nth-child(4) { width: 20%; }
+table.articles th:nth-child(5) { width: 11%; } table.articles th:nth-child(6) { width: 12%; }
+table.articles td, table.articles th { overflow-wrap: anywhere; }
 table.articles th, table.articles td { text-align: left; padding: .25rem .4rem; border-bottom: 1px solid var(--border-color-primary); vertical-align: top; }
 table.articles th.sortable { cursor: pointer; user-select: none; white-space: nowrap; }
 table.articles th.sorted-asc::after { content: " ▲"; font-size: .7em; }
