@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
+from tests.servers import free_port, http_answers, stop_process, wait_until_ready
+
 CHROMA = Path(sys.executable).parent / "chroma"
+START_LIMIT_S = 60.0
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+__all__ = ["CHROMA", "ChromaServer", "free_port"]
 
 
 class ChromaServer:
@@ -30,23 +26,9 @@ class ChromaServer:
             [str(CHROMA), "run", "--path", str(self.path), "--host", "127.0.0.1", "--port", str(self.port)],
             stdout=log, stderr=subprocess.STDOUT,
         )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(f"{self.url}/api/v2/heartbeat", timeout=1):
-                    return self
-            except OSError:
-                if self.proc.poll() is not None:
-                    raise RuntimeError(f"chroma run exited with {self.proc.returncode}")
-                time.sleep(0.2)
-        raise RuntimeError("chroma run did not answer in 60 s")
+        wait_until_ready(self.proc, lambda: http_answers(f"{self.url}/api/v2/heartbeat"), "chroma run", START_LIMIT_S)
+        return self
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
         self.proc = None

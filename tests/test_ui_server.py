@@ -7,7 +7,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -21,6 +20,7 @@ import pytest
 from gradio_client import Client, handle_file
 
 from assistant.config import Config
+from tests.servers import free_port, stop_process
 
 REPO = Path(__file__).resolve().parents[1]
 ARTIFACTS = REPO / "tests" / "artifacts"
@@ -40,12 +40,6 @@ def record(name: str, seconds: float) -> None:
         timings = {}
     timings[name] = round(seconds, 3)
     path.write_text(json.dumps(timings, indent=2), encoding="utf-8")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def command(*args: str) -> list[str]:
@@ -70,13 +64,7 @@ class Server:
         return self.log.read_text(encoding="utf-8", errors="replace")
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc, timeout_s=30, stop_signal=signal.SIGINT)  # Ctrl-C, as a user stops it
 
 
 def start_server(config: Config, log: Path, *extra: str, **env_extra: str) -> Server:
