@@ -86,12 +86,7 @@ def save_upload(
                 raw = Path(source).read_bytes()
             except OSError:
                 raise UploadError(f"{name}: the uploaded file is gone; upload it again") from None
-        _check_size(name, len(raw), max_bytes)
-        try:
-            article = parse_article(raw, name)
-        except SourceError as exc:
-            raise UploadError(f"{source_name(original_name)}: {exc.reason}") from None
-        return _store(raw, name, Path(sources_dir), article.title)
+        return _parse_and_store(raw, name, Path(sources_dir), max_bytes, shown=source_name(original_name))
     finally:
         if discard and not isinstance(source, bytes):
             Path(source).unlink(missing_ok=True)
@@ -115,12 +110,17 @@ def save_pasted(title: str, text: str, sources_dir: Path, max_bytes: int, date: 
     body = (f"date: {date}\n" if date else "") + f"{title}\n\n{text}\n"
     raw = body.encode("utf-8")
     name = safe_name(title[:MAX_NAME_CHARS] + ".txt")
+    return _parse_and_store(raw, name, Path(sources_dir), max_bytes, shown="pasted text")
+
+
+def _parse_and_store(raw: bytes, name: str, sources_dir: Path, max_bytes: int, shown: str) -> SavedArticle:
+    """Check the size, parse (an article that does not parse is refused, naming ``shown``), then store."""
     _check_size(name, len(raw), max_bytes)
     try:
         article = parse_article(raw, name)
     except SourceError as exc:
-        raise UploadError(f"pasted text: {exc.reason}") from None
-    return _store(raw, name, Path(sources_dir), article.title)
+        raise UploadError(f"{shown}: {exc.reason}") from None
+    return _store(raw, name, sources_dir, article.title)
 
 
 def _check_size(name: str, size: int, max_bytes: int) -> None:
