@@ -17,28 +17,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
-import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+from _cli_process import command, copy_seed_sources, env
+
 SIGNALS = {"SIGKILL": signal.SIGKILL, "SIGINT": signal.SIGINT, "SIGTERM": signal.SIGTERM}
-
-
-def command(*args: str) -> list[str]:
-    return [sys.executable, "-c", "from assistant.cli import main; main()", *args]
-
-
-def env(**extra: str) -> dict[str, str]:
-    base = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
-    base["PYTHONPATH"] = f"{REPO / 'src'}{os.pathsep}{REPO}"
-    return {**base, **extra}
 
 
 def default_sigint() -> None:  # the child gets Ctrl-C handling whatever this shell ignores
@@ -112,9 +100,7 @@ def main() -> None:
     rng = random.Random(args.seed)
     with tempfile.TemporaryDirectory() as tmp:
         sources, index = Path(tmp) / "sources", Path(tmp) / "index"
-        sources.mkdir()
-        for path in sorted((REPO / "sources").glob("*.txt")):
-            shutil.copyfile(path, sources / path.name)
+        copy_seed_sources(sources)
         where = ["--sources", str(sources), "--index", str(index)]
         started = time.perf_counter()
         subprocess.run(command("index", *where), capture_output=True, text=True, env=env(), check=True, timeout=900)

@@ -15,10 +15,8 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
-import shutil
 import statistics
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -26,24 +24,14 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+from _cli_process import command, copy_seed_sources, env
+
 QUESTIONS = [
     "Combien coûte ChatGPT Enterprise aux agences fédérales ?",
     "Qui dirige Anthropic ?",
     "Qu'est-ce que OneGov ?",
     "What does OpenAI offer to US federal agencies?",
 ]
-
-
-def env() -> dict[str, str]:
-    base = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
-    base["PYTHONPATH"] = f"{REPO / 'src'}{os.pathsep}{REPO}"
-    base["PYTHONUNBUFFERED"] = "1"
-    return base
-
-
-def command(*args: str) -> list[str]:
-    return [sys.executable, "-c", "from assistant.cli import main; main()", *args]
 
 
 def wait_until_up(url: str, proc: subprocess.Popen[str], timeout: float = 600) -> None:
@@ -77,13 +65,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         sources, index = root / "sources", root / "index"
-        sources.mkdir()
-        for path in sorted((REPO / "sources").glob("*.txt")):
-            shutil.copyfile(path, sources / path.name)
+        copy_seed_sources(sources)
         where = ["--sources", str(sources), "--index", str(index)]
-        subprocess.run(command("index", *where), env=env(), check=True, capture_output=True, timeout=900)
+        subprocess.run(command("index", *where), env=env(PYTHONUNBUFFERED="1"), check=True, capture_output=True, timeout=900)
         log = open(root / "server.log", "w", encoding="utf-8")
-        proc = subprocess.Popen(command("serve", *where, "--port", str(args.port), "--no-watch"), env=env(),
+        proc = subprocess.Popen(command("serve", *where, "--port", str(args.port), "--no-watch"), env=env(PYTHONUNBUFFERED="1"),
                                 stdout=log, stderr=subprocess.STDOUT, text=True)
         url = f"http://127.0.0.1:{args.port}/"
         try:
