@@ -25,6 +25,7 @@ from assistant.config import Config
 from assistant.errors import ConfigError
 from assistant.llm import LLMAnswerer, answer_messages, build_answerer, parse_spec
 from assistant.models import Answer
+from tests.streamed import ask_streamed
 
 PRICE_Q = "Combien les agences fédérales américaines paieront-elles par an pour accéder à ChatGPT Enterprise ?"
 
@@ -59,18 +60,6 @@ def scripted(*replies: str, recorder: Recorder | None = None) -> GenericFakeChat
     return GenericFakeChatModel(messages=iter(replies), callbacks=[recorder] if recorder else None)
 
 
-def run(bot: Assistant, question: str, **kw: Any) -> tuple[list[str], Answer]:
-    pieces: list[str] = []
-    final: Answer | None = None
-    for event in bot.ask_stream(question, **kw):
-        if isinstance(event, Answer):
-            final = event
-        else:
-            pieces.append(event)
-    assert final is not None
-    return pieces, final
-
-
 def assert_verbatim(bot: Assistant, answer: Answer) -> None:
     for c in answer.citations:
         assert bot.article_text(c.source)[c.start : c.end] == c.quote
@@ -83,7 +72,7 @@ def test_good_answer_is_streamed_and_every_citation_verified(seed_index, price_n
     recorder = Recorder()
     reply = f"Les agences fédérales américaines paieront 1 dollar par an pour accéder à ChatGPT Enterprise [{price_n}]."
     bot = with_model(seed_index, scripted(reply, recorder=recorder), "fake:good")
-    pieces, answer = run(bot, PRICE_Q)
+    pieces, answer = ask_streamed(bot, PRICE_Q)
     assert len(pieces) > 5  # token by token, not one block
     assert "".join(pieces) == answer.answer
     assert not answer.refused and answer.answerer == "fake:good"
@@ -104,7 +93,7 @@ def test_wrong_citation_numbers_are_dropped(seed_index, price_n) -> None:
         f"Les agences fédérales américaines paieront 1 dollar par an pour ChatGPT Enterprise [{price_n}][17]. "
         "Le partenariat a été signé avec la GSA [42]."
     )
-    pieces, answer = run(with_model(seed_index, scripted(reply)), PRICE_Q)
+    pieces, answer = ask_streamed(with_model(seed_index, scripted(reply)), PRICE_Q)
     assert "[17]" not in answer.answer and "[42]" not in answer.answer
     assert "[17]" not in "".join(pieces)
     assert "[17]" in answer.notice and "[42]" in answer.notice
@@ -117,7 +106,7 @@ def test_claim_with_no_support_is_flagged(seed_index, plain, price_n) -> None:
         f"Les agences fédérales paieront 1 dollar par an pour ChatGPT Enterprise [{price_n}]. "
         f"OpenAI a aussi racheté Twitter pour 44 milliards de dollars [{price_n}]."
     )
-    _, answer = run(with_model(seed_index, scripted(reply)), PRICE_Q)
+    _, answer = ask_streamed(with_model(seed_index, scripted(reply)), PRICE_Q)
     assert answer.unsupported == ["OpenAI a aussi racheté Twitter pour 44 milliards de dollars."]
     assert answer.support == 0.5
     assert answer.answer.count("[1]") == 1  # the unsupported sentence lost its marker
@@ -125,7 +114,7 @@ def test_claim_with_no_support_is_flagged(seed_index, plain, price_n) -> None:
 
 def test_refusal(seed_index) -> None:
     question = "Quel est le salaire du PDG d'Anthropic ?"
-    _, answer = run(with_model(seed_index, scripted(refusal_text("fr"))), question)
+    _, answer = ask_streamed(with_model(seed_index, scripted(refusal_text("fr"))), question)
     assert answer.refused
     assert answer.citations == [] and answer.support is None and answer.unsupported == []
     assert answer.answer == refusal_text("fr") and answer.answerer == "fake:scripted"
@@ -133,7 +122,7 @@ def test_refusal(seed_index) -> None:
 
 @pytest.mark.parametrize("reply", ["", "   \n", "[1] [2]"])
 def test_empty_or_malformed_reply_falls_back_to_extractive(seed_index, plain, reply: str) -> None:
-    _, answer = run(with_model(seed_index, scripted(reply), "fake:empty"), PRICE_Q)
+    _, answer = ask_streamed(with_model(seed_index, scripted(reply), "fake:empty"), PRICE_Q)
     expected = plain.ask(PRICE_Q)
     assert answer.answerer == "extractive"
     assert "fake:empty" in answer.notice and "extractive" in answer.notice
@@ -144,7 +133,7 @@ def test_empty_or_malformed_reply_falls_back_to_extractive(seed_index, plain, re
 def test_exception_mid_stream_falls_back_and_keeps_the_question(seed_index, plain, price_n) -> None:
     reply = f"Les agences fédérales paieront 1 dollar par an pour ChatGPT Enterprise [{price_n}]."
     model = FakeListChatModel(responses=[reply], error_on_chunk_number=20)
-    pieces, answer = run(with_model(seed_index, model, "fake:broken"), PRICE_Q)
+    pieces, answer = ask_streamed(with_model(seed_index, model, "fake:broken"), PRICE_Q)
     assert "".join(pieces).startswith(reply[:20])  # the tokens before the fault were shown
     assert answer.answerer == "extractive" and "fake:broken" in answer.notice
     assert "FakeListChatModelError" in answer.notice
@@ -157,14 +146,14 @@ def test_a_reply_that_never_ends_is_cut_off_and_falls_back(seed_index, plain, pr
     reply = f"Les agences fédérales paieront 1 dollar par an pour ChatGPT Enterprise [{price_n}]. " * 5
     model = FakeListChatModel(responses=[reply], sleep=0.02)  # a slow drip: ~8 s for the whole reply
     bot = Assistant(seed_index, llm=LLMAnswerer(model, "fake:slow", timeout_s=0.1))
-    pieces, answer = run(bot, PRICE_Q)
+    pieces, answer = ask_streamed(bot, PRICE_Q)
     assert answer.answerer == "extractive" and "timed out" in answer.notice
     assert answer.answer == plain.ask(PRICE_Q).answer and answer.answer in "".join(pieces)
 
 
 def test_answer_in_the_wrong_language_is_verified_and_noticed(seed_index, plain, price_n) -> None:
     reply = f"Federal agencies will pay one dollar per year to use ChatGPT Enterprise [{price_n}]."
-    _, answer = run(with_model(seed_index, scripted(reply)), PRICE_Q)
+    _, answer = ask_streamed(with_model(seed_index, scripted(reply)), PRICE_Q)
     assert answer.notice and "English" in answer.notice and "French" in answer.notice
     assert answer.support == 1.0 and len(answer.citations) == 1
     assert_verbatim(plain, answer)
@@ -176,7 +165,7 @@ def test_no_passages_means_no_model_call(tmp_path: Path) -> None:
     config = Config(sources_dir=empty, index_dir=tmp_path / "index")
     Assistant(config).index()
     recorder = Recorder()
-    _, answer = run(with_model(config, scripted("unused", recorder=recorder)), "Qui a signé ?")
+    _, answer = ask_streamed(with_model(config, scripted("unused", recorder=recorder)), "Qui a signé ?")
     assert answer.refused and recorder.calls == []
 
 
@@ -211,7 +200,7 @@ def test_followup_is_condensed_by_the_model_before_retrieval(seed_index) -> None
     condensed = "Combien Anthropic facture-t-il Claude au gouvernement américain ?"
     recorder = Recorder()
     model = FakeListChatModel(responses=[condensed, refusal_text("fr")], callbacks=[recorder])
-    _, answer = run(with_model(seed_index, model), "Et Anthropic ?", history=history)
+    _, answer = ask_streamed(with_model(seed_index, model), "Et Anthropic ?", history=history)
     assert answer.standalone_question == condensed
     assert answer.question == "Et Anthropic ?"
     assert "Anthropic" in answer.retrieved[0].text + answer.retrieved[0].title

@@ -26,7 +26,7 @@ from assistant.cli import main
 from assistant.config import Config
 from assistant.errors import ConfigError
 from assistant.llm import MAX_ANSWER_TOKENS, MAX_REPLY_CHARS, build_answerer
-from assistant.models import Answer
+from tests.streamed import ask_streamed
 
 PRICE_Q = "Combien les agences fédérales américaines paieront-elles par an pour accéder à ChatGPT Enterprise ?"
 MODEL = "tiny-test"
@@ -176,22 +176,11 @@ def llm_config(seed_index: Config, server: Server, **kw: Any) -> Config:
     return seed_index.with_(llm=f"openai-compatible:{MODEL}", llm_base_url=server.url, **kw)
 
 
-def run(bot: Assistant, question: str) -> tuple[list[str], Answer]:
-    pieces, final = [], None
-    for event in bot.ask_stream(question):
-        if isinstance(event, Answer):
-            final = event
-        else:
-            pieces.append(event)
-    assert final is not None
-    return pieces, final
-
-
 def test_streamed_answer_over_http_is_verified(seed_index, server, monkeypatch) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", "sk-loopback-test")
     config = llm_config(seed_index, server)
     bot = Assistant(config, llm=build_answerer(config))
-    pieces, answer = run(bot, PRICE_Q)
+    pieces, answer = ask_streamed(bot, PRICE_Q)
     assert answer.answerer == f"openai-compatible:{MODEL}" and answer.notice is None
     assert len(pieces) > 5 and "".join(pieces) == answer.answer
     assert answer.support == 1.0 and len(answer.citations) == 1
@@ -211,7 +200,7 @@ def test_http_error_falls_back_with_a_notice(seed_index, server) -> None:
     config = llm_config(seed_index, server)
     bot = Assistant(config, llm=build_answerer(config))
     server.mode = "http500"
-    _, answer = run(bot, PRICE_Q)
+    _, answer = ask_streamed(bot, PRICE_Q)
     assert answer.answerer == "extractive" and "HTTP 500" in answer.notice
     assert answer.citations and not answer.refused
 
@@ -220,7 +209,7 @@ def test_timeout_falls_back_with_a_notice(seed_index, server) -> None:
     config = llm_config(seed_index, server, llm_timeout_s=1.0)
     bot = Assistant(config, llm=build_answerer(config))
     server.mode = "stall"
-    pieces, answer = run(bot, PRICE_Q)
+    pieces, answer = ask_streamed(bot, PRICE_Q)
     assert answer.answerer == "extractive" and "timed out" in answer.notice
     assert answer.answer in "".join(pieces)
 
@@ -229,7 +218,7 @@ def test_malformed_stream_falls_back_with_a_notice(seed_index, server) -> None:
     config = llm_config(seed_index, server)
     bot = Assistant(config, llm=build_answerer(config))
     server.mode = "garbage"
-    _, answer = run(bot, PRICE_Q)
+    _, answer = ask_streamed(bot, PRICE_Q)
     assert answer.answerer == "extractive" and "failed" in answer.notice and answer.citations
 
 
@@ -237,7 +226,7 @@ def test_a_connection_cut_mid_answer_falls_back_instead_of_a_partial_answer(seed
     config = llm_config(seed_index, server)
     bot = Assistant(config, llm=build_answerer(config))
     server.mode = "cut"
-    pieces, answer = run(bot, PRICE_Q)
+    pieces, answer = ask_streamed(bot, PRICE_Q)
     assert answer.answerer == "extractive", answer.answer
     assert "connection closed before the answer was complete" in answer.notice
     assert answer.citations and not answer.refused
@@ -248,7 +237,7 @@ def test_a_reply_far_over_max_tokens_is_cut_off_and_falls_back(seed_index, serve
     config = llm_config(seed_index, server)
     bot = Assistant(config, llm=build_answerer(config))
     server.mode = "huge"
-    pieces, answer = run(bot, PRICE_Q)
+    pieces, answer = ask_streamed(bot, PRICE_Q)
     assert answer.answerer == "extractive" and f"reply over {MAX_REPLY_CHARS:,} characters" in answer.notice
     assert len("".join(pieces)) < MAX_REPLY_CHARS + len(answer.answer) + 1000  # never the 228 KB
 
@@ -290,7 +279,7 @@ def test_ollama_protocol_streamed_and_verified(seed_index, server) -> None:
     answerer = build_answerer(config)
     assert "llama3.1 pulled" in answerer.check()
     bot = Assistant(config, llm=answerer)
-    pieces, answer = run(bot, PRICE_Q)
+    pieces, answer = ask_streamed(bot, PRICE_Q)
     assert answer.answerer == "ollama:llama3.1" and answer.notice is None
     assert len(pieces) > 5 and answer.support == 1.0
     c = answer.citations[0]

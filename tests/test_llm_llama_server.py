@@ -29,8 +29,8 @@ from assistant.api import Assistant
 from assistant.cli import main
 from assistant.config import Config
 from assistant.llm import build_answerer
-from assistant.models import Answer
 from tests.servers import free_port, stop_process, wait_until_ready
+from tests.streamed import ask_streamed
 
 pytestmark = [pytest.mark.llama_server, pytest.mark.slow]
 
@@ -107,24 +107,13 @@ def _config(seed_index: Config, server: LlamaServer) -> Config:
     return seed_index.with_(llm=f"openai-compatible:{ALIAS}", llm_base_url=server.url, llm_timeout_s=90.0)
 
 
-def _ask(bot: Assistant, question: str) -> tuple[list[str], Answer]:
-    pieces, final = [], None
-    for event in bot.ask_stream(question):
-        if isinstance(event, Answer):
-            final = event
-        else:
-            pieces.append(event)
-    assert final is not None
-    return pieces, final
-
-
 @pytest.mark.parametrize("question", QUESTIONS)
 def test_real_server_answer_is_streamed_and_verified(seed_index, llama, question: str) -> None:
     config = _config(seed_index, llama)
     answerer = build_answerer(config)
     assert "listed" in answerer.check()
     bot = Assistant(config, llm=answerer)
-    pieces, answer = _ask(bot, question)
+    pieces, answer = ask_streamed(bot, question)
     assert answer.question == question
     assert "".join(pieces).strip(), "nothing was streamed"
     for c in answer.citations:  # whatever the model wrote, a kept citation is a verbatim quote
@@ -155,7 +144,7 @@ def test_server_gone_mid_session_falls_back(seed_index, tmp_path) -> None:
         bot = Assistant(config, llm=build_answerer(config))  # checked: reachable, model listed
     finally:
         server.stop()  # the forced fault: the server is gone before the question
-    _, answer = _ask(bot, QUESTIONS[0])
+    _, answer = ask_streamed(bot, QUESTIONS[0])
     assert answer.answerer == "extractive"
     assert "failed" in answer.notice and "connection" in answer.notice.lower()
     assert answer.citations and not answer.refused
