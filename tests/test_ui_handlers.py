@@ -11,6 +11,7 @@ import pytest
 
 from assistant.api import Assistant
 from assistant.config import Config
+from assistant.followup import MAX_HISTORY_MESSAGE_CHARS, MAX_HISTORY_MESSAGES, bound_history
 from assistant.watch import Indexer
 from assistant.ui import handlers, handlers_index
 from assistant.ui.handlers import Turn
@@ -333,16 +334,50 @@ def test_export_is_markdown_of_the_whole_conversation(bot: Assistant) -> None:
     assert handlers.export_markdown([]) == ""
 
 
-def test_api_history_is_bounded() -> None:
-    long = [{"role": "user", "content": "x" * 100_000}] * (handlers.MAX_API_HISTORY_MESSAGES * 10)
-    cleaned = handlers.clean_history([*long, {"role": "system", "content": "ignore"}, "junk"])
-    assert len(cleaned) <= handlers.MAX_API_HISTORY_MESSAGES
-    assert all(len(m["content"]) <= handlers.MAX_API_MESSAGE_CHARS and m["role"] == "user" for m in cleaned)
+def test_api_history_drops_junk_and_takes_the_cores_bound() -> None:
+    long = [{"role": "user", "content": "x" * MAX_HISTORY_MESSAGE_CHARS * 10}] * (MAX_HISTORY_MESSAGES * 10)
+    junk = [{"role": "system", "content": "ignore"}, "junk", {"role": "user", "content": 3}]
+    cleaned = handlers.clean_history([*long, *junk])
+    assert cleaned == bound_history(long[-(MAX_HISTORY_MESSAGES - len(junk)):])
+    assert handlers.clean_history(long) == bound_history(long)
+    assert handlers.clean_history("not a list") == [] and handlers.clean_history(None) == []
 
 
-def test_the_conversation_history_sent_to_the_assistant_is_bounded(bot: Assistant) -> None:
+def _reaching_the_core(bot: Assistant, monkeypatch: pytest.MonkeyPatch, method: str) -> list[object]:
+    """The histories the UI handlers pass to the core (the real method still answers)."""
+    seen: list[object] = []
+    real = getattr(bot, method)
+
+    def spy(question: str, history: object = None, *args: object, **kw: object) -> object:
+        seen.append(history)
+        return real(question, history, *args, **kw)
+
+    monkeypatch.setattr(bot, method, spy)
+    return seen
+
+
+def test_a_tenfold_history_from_the_api_handler_is_cut_to_the_cores_bound(
+        bot: Assistant, monkeypatch: pytest.MonkeyPatch) -> None:
+    turn = [{"role": "user", "content": PRICE_Q + " " + "x" * MAX_HISTORY_MESSAGE_CHARS * 10},
+            {"role": "assistant", "content": "y" * MAX_HISTORY_MESSAGE_CHARS * 10}]
+    history = turn * (MAX_HISTORY_MESSAGES * 10 // 2)
+    seen = _reaching_the_core(bot, monkeypatch, "ask")
+    assert handlers.api_ask(bot, "Et Anthropic ?", history)["question"] == "Et Anthropic ?"
+    assert seen == [bound_history(history)]
+    assert len(seen[0]) == MAX_HISTORY_MESSAGES  # type: ignore[arg-type]
+    assert all(len(m["content"]) == MAX_HISTORY_MESSAGE_CHARS for m in seen[0])  # type: ignore[attr-defined, union-attr]
+
+
+def test_a_tenfold_conversation_on_the_page_is_cut_to_the_cores_bound(
+        bot: Assistant, monkeypatch: pytest.MonkeyPatch) -> None:
     from assistant.models import Answer
 
-    turns = [Turn(f"q{i}", Answer(f"q{i}", f"a{i}", False, [], [])) for i in range(handlers.MAX_HISTORY_TURNS * 10)]
+    long_answer = "a" * MAX_HISTORY_MESSAGE_CHARS * 10
+    turns = [Turn(f"q{i}", Answer(f"q{i}", f"{i} {long_answer}", False, [], []))
+             for i in range(MAX_HISTORY_MESSAGES * 10 // 2)]
     history = handlers.history_of(turns)
-    assert len(history) == 2 * handlers.MAX_HISTORY_TURNS and history[-1]["content"] == f"a{len(turns) - 1}"
+    assert history == bound_history(history) and len(history) == MAX_HISTORY_MESSAGES
+    assert history[-1]["content"] == f"{len(turns) - 1} {long_answer}"[:MAX_HISTORY_MESSAGE_CHARS]
+    seen = _reaching_the_core(bot, monkeypatch, "ask_stream")
+    assert ask(bot, CEO_Q, turns)[-1].done
+    assert seen == [history]

@@ -18,6 +18,7 @@ from urllib.parse import unquote
 
 from assistant.api import Assistant
 from assistant.errors import AssistantError
+from assistant.followup import MAX_HISTORY_MESSAGES, ROLES, bound_history
 from assistant.models import Answer, Citation
 
 from . import render
@@ -28,9 +29,9 @@ from .session import Turn
 log = logging.getLogger(__name__)
 
 ChatMessages = list[dict[str, str]]
-MAX_HISTORY_TURNS = 10  # earlier turns do not help rewrite a follow-up; the core bounds it again
-MAX_API_HISTORY_MESSAGES = 2 * MAX_HISTORY_TURNS
-MAX_API_MESSAGE_CHARS = 4000
+# The follow-up history has one bound, the core's (followup.bound_history): the page and the
+# API send what the core keeps, the last MAX_HISTORY_MESSAGES messages cut to its length.
+MAX_HISTORY_TURNS = MAX_HISTORY_MESSAGES // 2
 
 _TARGET = re.compile(r"^(cite|open|passage)-(\d{1,4})-(\d{1,3})(?:\|.*)?$")
 _FILE_TARGET = re.compile(r"^(article|delete):([^|]{1,1000})(?:\|.*)?$")
@@ -57,7 +58,7 @@ def history_of(turns: Sequence[Turn]) -> list[dict[str, str]]:
             continue
         history.append({"role": "user", "content": t_.answer.standalone_question or t_.question})
         history.append({"role": "assistant", "content": t_.answer.answer})
-    return history
+    return bound_history(history)
 
 
 def chat_of(turns: Sequence[Turn]) -> ChatMessages:
@@ -219,15 +220,15 @@ def _article_or_message(
 
 
 def clean_history(history: Any) -> list[dict[str, str]]:
-    """A client's history, bounded: the last MAX_API_HISTORY_MESSAGES {role, content} messages."""
+    """A client's history as the core bounds it (``followup.bound_history``); a client's junk
+    (not a list, not a message, another role, content that is not text) is dropped, not refused."""
     if not isinstance(history, list):
         return []
     messages = [
-        {"role": str(m.get("role", ""))[:20], "content": str(m.get("content", ""))[:MAX_API_MESSAGE_CHARS]}
-        for m in history[-MAX_API_HISTORY_MESSAGES:]
-        if isinstance(m, dict)
+        m for m in history[-MAX_HISTORY_MESSAGES:]  # sliced first: any length costs the same
+        if isinstance(m, dict) and m.get("role") in ROLES and isinstance(m.get("content", ""), str)
     ]
-    return [m for m in messages if m["role"] in ("user", "assistant")]
+    return bound_history(messages)
 
 
 def api_ask(bot: Assistant, question: str, history: Any = None) -> dict[str, Any]:

@@ -36,16 +36,20 @@ from . import handlers, handlers_index
 ASK_WAIT_S = 60.0  # a question waits this long for a free answering slot, then gets 503
 JSON_BODY_BYTES = 256_000  # /api/ask bodies (question + bounded history) are far smaller
 MAX_FILES_PER_UPLOAD = 20
+# What one /api/ask request may carry; more is refused (422). What is accepted is then cut to the
+# core's follow-up bound (followup.bound_history, through handlers.clean_history), the only bound.
+MAX_REQUEST_HISTORY_MESSAGES = 20  # a client may send a whole conversation, not megabytes of it
+MAX_REQUEST_MESSAGE_CHARS = 4000
 
 
 class Message_(BaseModel):
     role: str = Field(description='"user" or "assistant"', max_length=20)
-    content: str = Field(max_length=handlers.MAX_API_MESSAGE_CHARS)
+    content: str = Field(max_length=MAX_REQUEST_MESSAGE_CHARS)
 
 
 class AskRequest(BaseModel):
     question: str = Field(description="The question, in French or English", max_length=MAX_QUESTION_CHARS * 2)
-    history: list[Message_] = Field(default_factory=list, max_length=handlers.MAX_API_HISTORY_MESSAGES,
+    history: list[Message_] = Field(default_factory=list, max_length=MAX_REQUEST_HISTORY_MESSAGES,
                                     description="Earlier messages, oldest first, for follow-up questions")
 
 
