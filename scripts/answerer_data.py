@@ -38,6 +38,7 @@ from assistant.sentence_features import (  # noqa: E402
     candidates,
     corpus_knowledge,
     question_terms,
+    with_alignment,
 )
 from assistant.text import detect_language  # noqa: E402
 
@@ -160,7 +161,10 @@ def cached(path: Path, build) -> list[Sample]:  # type: ignore[no-untyped-def]
     """Samples from ``path`` when it exists, else built and saved there (delete it to recollect)."""
     if path.exists():
         with path.open("rb") as fh:
-            return pickle.load(fh)
+            samples = pickle.load(fh)
+        for s in samples:  # samples cached before the alignment features: add them (texts suffice)
+            with_alignment(s.terms, s.candidates)
+        return samples
     samples = build()
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("wb") as fh:

@@ -182,7 +182,7 @@ class ExtractiveAnswerer:
         groups: list[list[tuple[Candidate, float]]] = []
         if actors.needs_actor(q.kind, q.text, best.text, best.passage.lang):
             named = next(
-                ((c, p) for c, p in pairs[1:4] if p >= p_best * self.model.second_sentence_ratio
+                ((c, p) for c, p in pairs[1:4] if p >= p_best * self.model.actor_swap_ratio
                  and not actors.needs_actor(q.kind, q.text, c.text, c.passage.lang)),
                 None,
             )

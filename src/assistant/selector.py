@@ -102,6 +102,9 @@ class AnswererModel:
     provenance: dict[str, Any]
     # Per question language, where the out-of-fold data set one (the model's calibration differs by language).
     refusal_thresholds: dict[str, float] = field(default_factory=dict)
+    # When the best sentence lacks the actor, a sentence that names it replaces it only when it is
+    # this close; otherwise the best is kept and the sentence naming the actor is quoted before it.
+    actor_swap_ratio: float = 0.8
 
     def threshold_for(self, lang: str) -> float:
         return self.refusal_thresholds.get(lang, self.refusal_threshold)
@@ -115,6 +118,7 @@ class AnswererModel:
             "refusal_thresholds": dict(self.refusal_thresholds),
             "second_sentence_ratio": self.second_sentence_ratio,
             "min_sentence_probability": self.min_sentence_probability,
+            "actor_swap_ratio": self.actor_swap_ratio,
             "provenance": self.provenance,
         }
 
@@ -148,6 +152,7 @@ def model_from_dict(data: dict[str, Any]) -> AnswererModel:
         min_sentence_probability=float(data["min_sentence_probability"]),
         provenance=dict(data.get("provenance", {})),
         refusal_thresholds={str(k): float(v) for k, v in data.get("refusal_thresholds", {}).items()},
+        actor_swap_ratio=float(data.get("actor_swap_ratio", data["second_sentence_ratio"])),
     )
 
 

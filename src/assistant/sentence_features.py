@@ -21,13 +21,13 @@ import numpy as np
 from .answer_types import DATE, NUMBER, OTHER, PERSON, PLACE, holds, question_type
 from .lexical import LexicalIndex, weighted_coverage
 from .models import Passage
-from .text import fold, lexical_tokens, sentence_spans
+from .text import _stemmer, _stopwords, fold, lexical_tokens, sentence_spans
 
 CANDIDATE_PASSAGES = 6
 # e5 cosine similarities of question/sentence pairs sit in about [0.75, 0.92].
 DENSE_FLOOR, DENSE_SPAN = 0.76, 0.14
 
-SENTENCE_FEATURES = (
+BASE_SENTENCE_FEATURES = (
     "lex_cov", "ctx_cov", "window_cov", "lex_gap",
     "cos", "cos_gap", "passage_cos", "passage_rank", "passage_score_gap",
     "asks_type", "type_present", "type_absent", "asks_person", "asks_number_or_date",
@@ -35,11 +35,16 @@ SENTENCE_FEATURES = (
     "new_content", "log_words", "is_heading", "is_title", "first_of_paragraph", "rel_position",
     "anaphor_start", "lang_match", "max_missing_idf",
 )
+# How the sentence's words line up with the question's (word order and word forms): computed
+# from the texts alone by :func:`alignment_rows`, appended after the base features.
+ALIGNMENT_FEATURES = ("prefix_cov", "bigram_cov", "match_density", "question_share", "prefix_gap", "bigram_gap")
+SENTENCE_FEATURES = BASE_SENTENCE_FEATURES + ALIGNMENT_FEATURES
 QUESTION_FEATURES = (
     "p_best", "p_second", "p_margin", "best_cos", "best_lex", "top_passage_cos",
     "known_share", "known_names_share", "max_missing_idf_best", "missing_share_best",
     "names_cov_best", "type_present_best", "q_negation", "log_q_terms", "cos_spread",
     "names_missing_passage", "numbers_missing_passage", "agreeing_passages", "cross_language",
+    "lex_cov_best", "prefix_cov_best", "bigram_cov_best", "match_density_best",
 )
 
 _NAME = re.compile(r"\b[A-Z][\w'’-]*[\w]|\b[A-Z]{2,}\b")
@@ -173,8 +178,54 @@ def candidates(
     for cand, values in rows:
         values["lex_gap"] = best_lex - values["lex_cov"]
         values["cos_gap"] = best_cos - values["cos"]
-        cand.features = np.array([values[name] for name in SENTENCE_FEATURES], dtype=np.float32)
+        cand.features = np.array([values[name] for name in BASE_SENTENCE_FEATURES], dtype=np.float32)
+    with_alignment(q, found)
     return found
+
+
+def with_alignment(q: QuestionTerms, found: Sequence[Candidate]) -> None:
+    """Append the alignment features to candidates that hold only the base ones (also used to
+    bring cached training samples up to date: the alignment needs only the texts)."""
+    todo = [c for c in found if len(c.features) == len(BASE_SENTENCE_FEATURES)]
+    if todo:
+        extra = alignment_rows(q, [(c.text, c.passage.lang) for c in todo])
+        for cand, row in zip(todo, extra):
+            cand.features = np.concatenate([cand.features, row]).astype(np.float32)
+
+
+def alignment_rows(q: QuestionTerms, sentences: Sequence[tuple[str, str]]) -> np.ndarray:
+    """Per (sentence, language): the share of the question's content words whose first five
+    letters start a word of the sentence (word forms that stem apart), the share of the
+    question's consecutive stem pairs found consecutive in the sentence, how tightly the
+    matched stems sit together, the share of the sentence that only repeats the question;
+    then the gaps of the first two to the question's best sentence."""
+    by_lang: dict[str, tuple[list[str], set[str], set[tuple[str, str]]]] = {}
+    rows = []
+    for text, lang in sentences:
+        if lang not in by_lang:
+            words = _content_words(q.text, lang)
+            stems = _stemmer(lang).stemWords(words)
+            by_lang[lang] = (words, set(stems), set(zip(stems, stems[1:])))
+        q_words, q_stems, q_pairs = by_lang[lang]
+        words = _content_words(text, lang)
+        stems = _stemmer(lang).stemWords(words)
+        prefixes = {w[:5] for w in words}
+        matched = [i for i, stem in enumerate(stems) if stem in q_stems]
+        if len(matched) >= 2:
+            density = len(matched) / (matched[-1] - matched[0] + 1)
+        else:
+            density = 0.5 * len(matched)
+        rows.append((
+            sum(w[:5] in prefixes for w in q_words) / len(q_words) if q_words else 0.0,
+            len(q_pairs & set(zip(stems, stems[1:]))) / len(q_pairs) if q_pairs else 0.0,
+            density,
+            len(matched) / len(stems) if stems else 1.0,
+        ))
+    if not rows:
+        return np.zeros((0, len(ALIGNMENT_FEATURES)), dtype=np.float32)
+    table = np.array(rows, dtype=np.float64)
+    gaps = table[:, :2].max(axis=0) - table[:, :2]
+    return np.hstack([table, gaps]).astype(np.float32)
 
 
 @dataclass(frozen=True)
@@ -214,11 +265,23 @@ def question_row(
         # An English question over French articles shares few words with them: the lexical
         # evidence is weaker there for answerable questions too.
         "cross_language": float(bool(ranked) and ranked[0].passage.lang != q.lang),
+        # How closely the chosen sentence itself follows the question: unanswerable questions
+        # are often an answerable one with a word or two swapped.
+        "lex_cov_best": best[col["lex_cov"]],
+        "prefix_cov_best": best[col["prefix_cov"]],
+        "bigram_cov_best": best[col["bigram_cov"]],
+        "match_density_best": best[col["match_density"]],
     }
     return np.array([values[name] for name in QUESTION_FEATURES], dtype=np.float32)
 
 
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
+_WORD = re.compile(r"\w+")
+
+
+def _content_words(text: str, lang: str) -> list[str]:
+    stop = _stopwords(lang)
+    return [w for w in _WORD.findall(text.lower()) if (len(w) > 2 or w.isdigit()) and w not in stop]
 
 
 def _evidence_gaps(q: QuestionTerms, ranked: Sequence[Candidate], probabilities: Sequence[float]) -> dict[str, float]:
