@@ -58,6 +58,13 @@ def test_bundled_model_loads_and_round_trips() -> None:
     assert model.provenance["seed"] == 13
 
 
+def test_actor_swap_ratio_round_trips_and_defaults_for_older_files() -> None:
+    data_ = load_model(DEFAULT_MODEL_PATH).to_dict()
+    assert model_from_dict(json.loads(json.dumps(data_))).actor_swap_ratio == data_["actor_swap_ratio"]
+    del data_["actor_swap_ratio"]  # a file written before the rule had its own setting
+    assert model_from_dict(data_).actor_swap_ratio == data_["second_sentence_ratio"]
+
+
 def test_missing_model_file_names_the_file_and_the_fix(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"nowhere\.json not found; unset ASSISTANT_ANSWERER_MODEL"):
         load_model(tmp_path / "nowhere.json")

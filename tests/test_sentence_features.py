@@ -98,3 +98,34 @@ def test_corpus_knowledge_is_zero_for_gibberish_and_one_for_known_words(lexical:
 
 def test_no_passages_no_candidates(lexical: LexicalIndex) -> None:
     assert candidates(question_terms("Qui ?", "fr"), [], lexical, lambda p: ("art", TEXT), None) == []
+
+
+def test_alignment_follows_the_question_word_order_and_word_forms() -> None:
+    from assistant.sentence_features import ALIGNMENT_FEATURES, alignment_rows
+
+    col = {name: i for i, name in enumerate(ALIGNMENT_FEATURES)}
+    q = question_terms("Quand la guerre napoléonienne a-t-elle commencé en Espagne ?", "fr")
+    rows = alignment_rows(q, [
+        ("La guerre napoléonienne commença en Espagne en 1808.", "fr"),
+        ("Napoléon entra en Espagne ; la guerre suivit.", "fr"),
+        ("Le climat de la région est doux.", "fr"),
+    ])
+    same_order, other_form, unrelated = rows
+    assert same_order[col["bigram_cov"]] > other_form[col["bigram_cov"]] == 0.0
+    assert other_form[col["prefix_cov"]] > unrelated[col["prefix_cov"]] == 0.0  # "napol…" matches
+    assert same_order[col["bigram_gap"]] == 0.0 and unrelated[col["bigram_gap"]] > 0
+    assert unrelated[col["question_share"]] == 0.0 and unrelated[col["match_density"]] == 0.0
+
+
+def test_cached_candidates_get_the_alignment_features_once(lexical: LexicalIndex) -> None:
+    from assistant.sentence_features import BASE_SENTENCE_FEATURES, with_alignment
+
+    q = question_terms("Quel est le montant du contrat avec le Pentagone ?", "fr")
+    found = candidates(q, [passage()], lexical, lambda p: ("art", TEXT), None)
+    full = [c.features.copy() for c in found]
+    for c in found:  # as cached before the alignment features existed
+        c.features = c.features[: len(BASE_SENTENCE_FEATURES)]
+    with_alignment(q, found)
+    with_alignment(q, found)  # a second call changes nothing
+    for c, expected in zip(found, full):
+        assert np.array_equal(c.features, expected)

@@ -1,0 +1,62 @@
+"""How the extractive answer is composed from ranked sentences: the actor rule and the second sentence.
+
+Real BM25 statistics and the real feature code over a hand-made article; the sentence
+probabilities are set by hand, since what is tested is the composition, not the model.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.answer import ExtractiveAnswerer, Ranking
+from assistant.lexical import LexicalIndex
+from assistant.models import Passage
+from assistant.selector import AnswererModel
+from assistant.sentence_features import candidates, corpus_knowledge, question_terms
+
+TEXT = (
+    "OpenAI a signé en juin un contrat de 200 millions de dollars avec le Pentagone. "
+    "Cette offre marque une première pour la défense américaine. "
+    "Le ministère de la Défense n'a pas commenté."
+)
+
+
+@pytest.fixture(scope="module")
+def lexical() -> LexicalIndex:
+    return LexicalIndex.build([
+        ("c1", "fr", TEXT),
+        ("c2", "fr", "Anthropic propose Claude aux agences fédérales pour un dollar."),
+    ])
+
+
+def compose(lexical: LexicalIndex, question: str, probs: dict[str, float], swap: float, ratio: float = 0.9) -> list[str]:
+    passage = Passage("c1", "a.txt", "Contrat", None, "fr", TEXT, 0, len(TEXT), 1.0, 0.85)
+    q = question_terms(question, "fr")
+    found = candidates(q, [passage], lexical, lambda p: ("art", TEXT), None)
+    ranked = sorted(found, key=lambda c: -probs[c.text[:11]])
+    model = AnswererModel(None, None, 0.3, ratio, 0.0, {}, {}, swap)  # type: ignore[arg-type]
+    answerer = ExtractiveAnswerer(lexical, lambda p: ("art", TEXT), None, model)
+    ranking = Ranking(q, ranked, [probs[c.text[:11]] for c in ranked], 0.9, corpus_knowledge(q, lexical))
+    return [group[0][0].text for group in answerer._choose(ranking)]
+
+
+PROBS = {"OpenAI a si": 0.5, "Cette offre": 0.6, "Le ministèr": 0.05}
+
+
+def test_an_anaphoric_best_sentence_is_kept_after_the_sentence_naming_its_subject(lexical: LexicalIndex) -> None:
+    texts = compose(lexical, "Qui fait une première pour la défense américaine ?", PROBS, swap=1.01, ratio=0.3)
+    assert texts[0].startswith("OpenAI a signé") and texts[1].startswith("Cette offre"), texts
+    assert len(texts) == 2  # the naming sentence is not quoted twice
+
+
+def test_a_close_sentence_naming_the_actor_replaces_the_anaphoric_one_when_the_rule_allows(lexical: LexicalIndex) -> None:
+    texts = compose(lexical, "Qui fait une première pour la défense américaine ?", PROBS, swap=0.8, ratio=0.3)
+    assert texts == ["OpenAI a signé en juin un contrat de 200 millions de dollars avec le Pentagone."]
+
+
+def test_a_second_sentence_needs_to_be_close_to_the_best(lexical: LexicalIndex) -> None:
+    probs = {"OpenAI a si": 0.6, "Cette offre": 0.05, "Le ministèr": 0.3}
+    close = compose(lexical, "Quel est le montant du contrat ?", probs, swap=1.01, ratio=0.4)
+    far = compose(lexical, "Quel est le montant du contrat ?", probs, swap=1.01, ratio=0.6)
+    assert close == [TEXT.split(". ")[0] + ".", "Le ministère de la Défense n'a pas commenté."]
+    assert far == [TEXT.split(". ")[0] + "."]
