@@ -64,7 +64,7 @@ def measure(index: Path | None, save: Path | None = None) -> tuple[Summary, dict
         if save:  # the per-question results, for a later `assistant eval --baseline`
             save.parent.mkdir(parents=True, exist_ok=True)
             save.write_text("".join(json.dumps(r.to_record(), ensure_ascii=False) + "\n" for r in results), encoding="utf-8")
-        settings = {k: v for k, v in settings_for(config).items()}
+        settings = settings_for(config).as_dict()
     return summarize_results(results), settings
 
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 import os
 import pickle
 import shutil
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -74,6 +75,22 @@ class BuiltIndex:
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist turns the groups into node ids
+def stored_vector_count(index_dir: Path, kind: str | None = None) -> int | None:
+    """Rows in Chroma's sqlite, of one collection kind or all, read-only (None while the writer holds its lock).
+
+    Raw sqlite only here, as an observer that cannot disturb the writing process.
+    """
+    query = "SELECT COUNT(*) FROM embeddings"
+    if kind:
+        query += (" JOIN segments ON embeddings.segment_id = segments.id JOIN collections ON segments.collection = collections.id"
+                  f" WHERE collections.name = 'assistant-{kind}'")
+    try:
+        with sqlite3.connect(f"file:{index_dir / 'chroma' / 'chroma.sqlite3'}?mode=ro", uri=True, timeout=0.05) as db:
+            return int(db.execute(query).fetchone()[0])
+    except sqlite3.OperationalError:
+        return None
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Keep a module's tests on one xdist worker when they share a module-scoped fixture;
     a browser test (a server and Chromium, end to end) is also ``slow``."""

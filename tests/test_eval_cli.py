@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from assistant.config import Config
+from assistant.index import IndexStore
 from assistant.evaluate import answer_contains, load_testset
 
 from conftest import REPO, cli_args, copy_sources, invoke, seed_files
@@ -138,7 +139,7 @@ def test_a_missing_index_is_built_before_the_questions(tmp_path: Path, small_set
     result = invoke(cli_args(config, "eval", str(small_set), "--limit", "1", "--json"))
     assert result.exit_code == 0, result.stderr
     assert "indexed: 1 added" in result.stderr
-    assert (tmp_path / "index" / "catalog.json").is_file()
+    assert IndexStore(config).exists()
     again = invoke(cli_args(config, "eval", str(small_set), "--limit", "1", "--json"))
     assert again.exit_code == 0 and "indexed:" not in again.stderr  # current: not re-indexed
 

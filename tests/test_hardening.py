@@ -29,7 +29,7 @@ from assistant.errors import (
 from assistant.followup import MAX_HISTORY_MESSAGE_CHARS, MAX_HISTORY_MESSAGES, bound_history
 from assistant.index import IndexStore
 
-from conftest import REPO, cli_args, invoke, run_assistant
+from conftest import REPO, cli_args, invoke, run_assistant, stored_vector_count
 
 ARTICLE = (
     "Le tramway de {city} ouvre en 2027\n\n"
@@ -280,11 +280,11 @@ def test_index_stops_cleanly_on_sigterm(seed_copy: Config, popen_assistant) -> N
         (seed_copy.sources_dir / f"t{n}.txt").write_text(ARTICLE.format(city=f"Ville{n}") * 20, encoding="utf-8")
     before = sources_of(seed_copy)
     proc = popen_assistant(*cli_args(seed_copy, "index"))
-    texts = seed_copy.index_dir / "texts"
-    known = set(os.listdir(texts))
+    chunks_before = stored_vector_count(seed_copy.index_dir, "chunks") or 0
     deadline = time.monotonic() + 300
-    while len(set(os.listdir(texts)) - known) < 30 and proc.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.05)  # the new texts are written just before the embedding starts
+    while (stored_vector_count(seed_copy.index_dir, "chunks") or 0) <= chunks_before and proc.poll() is None \
+            and time.monotonic() < deadline:
+        time.sleep(0.05)  # the first new chunk vectors are written: the run is embedding
     assert proc.poll() is None, "the run ended before it began embedding"
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=120)

@@ -15,7 +15,7 @@ from assistant.chunking import embedding_text
 from assistant.config import Config
 from assistant.embeddings import TokenAwareEmbeddings
 from assistant.errors import IndexMismatchError
-from assistant.index import CATALOG, IndexStore
+from assistant.index import IndexStore
 
 from conftest import seed_files
 
@@ -60,7 +60,7 @@ def forbid_model_loading(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(name: str) -> None:
         raise AssertionError(f"the embedding model {name} was loaded but nothing needed embedding")
 
-    monkeypatch.setattr("assistant.index.load_embeddings", refuse)
+    monkeypatch.setattr("assistant.store.updater.load_embeddings", refuse)
 
 
 def sources_of(config: Config, question: str, k: int = 5) -> list[str]:
@@ -113,14 +113,14 @@ def test_search_answers_from_the_seed_index(seed_index: Config) -> None:
 
 
 def test_reindex_unchanged_does_no_embedding_work(seed_copy: Config, monkeypatch: pytest.MonkeyPatch) -> None:
-    before_catalog = (seed_copy.index_dir / CATALOG).read_bytes()
+    before_generation = IndexStore(seed_copy).store.generation()
     before_vectors = vectors(seed_copy)
     forbid_model_loading(monkeypatch)  # not even loaded: hashes decide
     report = IndexStore(seed_copy).update()
     assert report.unchanged == [p.name for p in seed_files()]
     assert (report.added, report.updated, report.removed, report.skipped) == ([], [], [], [])
     assert report.chunks_embedded == 0 and report.chunks_total == len(before_vectors)
-    assert (seed_copy.index_dir / CATALOG).read_bytes() == before_catalog
+    assert IndexStore(seed_copy).store.generation() == before_generation  # nothing committed
     after = vectors(seed_copy)
     assert set(after) == set(before_vectors)
     assert all(after[c]["meta"] == before_vectors[c]["meta"] for c in after)
@@ -192,7 +192,8 @@ def test_delete_removes_every_trace_without_loading_the_model(seed_copy: Config,
     assert name not in after.articles
     assert all(r["source"] != name for r in after.chunks.values())
     assert set(vectors(seed_copy)) == set(after.chunks) == {c for c, r in before.chunks.items() if r["source"] != name}
-    assert not (seed_copy.index_dir / "texts" / f"{article_id}.txt").exists()
+    assert IndexStore(seed_copy).store.article_text(article_id, 1) is None
+    assert IndexStore(seed_copy).store.sentences([article_id]) == {}
     monkeypatch.undo()
     assert name not in sources_of(seed_copy, "Anthropic propose Claude au gouvernement américain pour 1 $", 5)
 
@@ -252,20 +253,19 @@ def test_other_chunking_settings_are_refused_for_writing_but_fine_for_reading(se
     assert Assistant(other).search("Anthropic Claude", 1)  # search does not depend on chunking
 
 
-def test_interrupted_first_run_is_resumed_not_refused(seed_index: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A first run killed after writing vectors leaves chroma/ and texts/ but no catalog."""
+def test_interrupted_first_run_is_resumed_not_refused(seed_index: Config, tmp_path: Path) -> None:
+    """A first run killed after writing the content but before the heads and the marker."""
     from conftest import copy_index, copy_sources
 
     config = Config(
         sources_dir=copy_sources(tmp_path / "sources", sorted(seed_index.sources_dir.iterdir())),
         index_dir=copy_index(seed_index.index_dir, tmp_path / "index"),
     )
-    (config.index_dir / CATALOG).unlink()
-    for lexical in config.index_dir.glob("lexical-*"):
-        shutil.rmtree(lexical)
+    store = IndexStore(config).store
+    store.delete_heads([h.source for h in store.heads()])
+    store._col("meta").delete(ids=["generation"])
+    assert not IndexStore(config).exists()
     assert IndexStore(config).status().articles == 0
     report = IndexStore(config).update()
     assert len(report.added) == 5 and report.chunks_embedded == 0  # every vector was already there
-    assert json.loads((config.index_dir / CATALOG).read_text())["chunks"] == json.loads(
-        (seed_index.index_dir / CATALOG).read_text()
-    )["chunks"]
+    assert catalog(config).chunks == catalog(seed_index).chunks

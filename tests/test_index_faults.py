@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import sqlite3
 import time
 from pathlib import Path
 
@@ -20,9 +19,9 @@ from assistant.chunking import chunk_article
 from assistant.config import Config
 from assistant.documents import load_article
 from assistant.embeddings import TokenAwareEmbeddings
-from assistant.index import CATALOG, EMBED_BATCH, IndexStore
+from assistant.index import EMBED_BATCH, IndexStore
 
-from conftest import cli_args, copy_index, copy_sources, run_assistant, seed_files
+from conftest import cli_args, copy_index, copy_sources, run_assistant, seed_files, stored_vector_count
 
 QUESTION = "Combien coûte ChatGPT Enterprise aux agences fédérales ?"
 
@@ -49,15 +48,6 @@ def add_variations(config: Config, embedder: TokenAwareEmbeddings, min_chunks: i
     return written
 
 
-def stored_vector_count(index_dir: Path) -> int | None:
-    """Rows in Chroma's sqlite, read-only (None while the writer holds its lock)."""
-    try:
-        with sqlite3.connect(f"file:{index_dir / 'chroma' / 'chroma.sqlite3'}?mode=ro", uri=True, timeout=0.05) as db:
-            return int(db.execute("SELECT COUNT(*) FROM embeddings").fetchone()[0])
-    except sqlite3.OperationalError:
-        return None
-
-
 def assert_clean_failure(result, *fragments: str) -> None:  # noqa: ANN001 - CompletedProcess
     assert result.returncode == 1, (result.returncode, result.stderr[-2000:])
     assert "Traceback" not in result.stderr, result.stderr[-2000:]
@@ -67,7 +57,7 @@ def assert_clean_failure(result, *fragments: str) -> None:  # noqa: ANN001 - Com
 
 
 def assert_consistent(config: Config, articles: int) -> None:
-    """Catalog, vectors and texts agree, and the index answers."""
+    """Heads, vectors and texts agree (status checks every article's records), and the index answers."""
     store = IndexStore(config)
     cat = store.load_catalog()
     assert IndexStore(config).status().articles == articles
@@ -87,25 +77,25 @@ def test_kill_9_mid_embedding_keeps_the_old_index_and_the_next_run_resumes(
     seed_copy: Config, e5: TokenAwareEmbeddings, popen_assistant
 ) -> None:  # noqa: ANN001
     added = add_variations(seed_copy, e5, min_chunks=EMBED_BATCH + 24)
-    catalog_before = (seed_copy.index_dir / CATALOG).read_bytes()
-    vectors_before = stored_vector_count(seed_copy.index_dir)
-    assert vectors_before
+    generation_before = IndexStore(seed_copy).store.generation()
+    chunks_before = stored_vector_count(seed_copy.index_dir, "chunks")
+    sentences_before = stored_vector_count(seed_copy.index_dir, "sentences")
+    assert chunks_before and sentences_before
 
     proc = popen_assistant(*cli_args(seed_copy, "index"))
     deadline = time.monotonic() + 600
     while time.monotonic() < deadline and proc.poll() is None:
-        count = stored_vector_count(seed_copy.index_dir)
-        if count is not None and count > vectors_before:  # at least one batch of new vectors is on disk
+        count = stored_vector_count(seed_copy.index_dir, "sentences")
+        if count is not None and count > sentences_before:  # the sentence vectors of one new article are on disk
             break
         time.sleep(0.05)
     assert proc.poll() is None, "the run ended before it could be interrupted; make the corpus bigger"
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
-    written = stored_vector_count(seed_copy.index_dir)
-    assert written is not None and written > vectors_before
+    chunks_written = (stored_vector_count(seed_copy.index_dir, "chunks") or 0) - chunks_before
 
     # The previous index is intact and answers.
-    assert (seed_copy.index_dir / CATALOG).read_bytes() == catalog_before
+    assert IndexStore(seed_copy).store.generation() == generation_before
     status = run_assistant(*cli_args(seed_copy, "status", "--json"))
     assert status.returncode == 0 and json.loads(status.stdout)["articles"] == 5
     search = run_assistant(*cli_args(seed_copy, "search", QUESTION, "--json"))
@@ -118,8 +108,8 @@ def test_kill_9_mid_embedding_keeps_the_old_index_and_the_next_run_resumes(
     assert result.returncode == 0, result.stderr[-2000:]
     report = json.loads(result.stdout)
     assert sorted(report["added"]) == sorted(p.name for p in added)
-    new_chunks = report["chunks_total"] - len(json.loads(catalog_before)["chunks"])
-    assert report["chunks_embedded"] <= new_chunks - (written - vectors_before)
+    new_chunks = report["chunks_total"] - chunks_before
+    assert report["chunks_embedded"] <= new_chunks - chunks_written
     assert_consistent(seed_copy, articles=5 + len(added))
 
 
@@ -131,13 +121,14 @@ def test_a_second_run_waits_for_the_lock_or_stops_with_a_clear_message(
     seed_copy: Config, e5: TokenAwareEmbeddings, popen_assistant
 ) -> None:  # noqa: ANN001
     added = add_variations(seed_copy, e5, min_chunks=40)
-    texts = {load_article(p, p.name, 10_000_000).id for p in added}
+    vectors_before = stored_vector_count(seed_copy.index_dir)
 
     first = popen_assistant(*cli_args(seed_copy, "index", "--json"))
     deadline = time.monotonic() + 600
     while time.monotonic() < deadline and first.poll() is None:
-        if any((seed_copy.index_dir / "texts" / f"{t}.txt").exists() for t in texts):
-            break  # texts are written under the lock, just before embedding starts
+        count = stored_vector_count(seed_copy.index_dir)
+        if count is not None and vectors_before is not None and count > vectors_before:
+            break  # written under the lock: the first run is embedding
         time.sleep(0.05)
     assert first.poll() is None, "the first run ended too soon; make the corpus bigger"
 
@@ -178,11 +169,12 @@ def every_command_fails_cleanly(config: Config, *fragments: str) -> None:
         assert_clean_failure(run_assistant(*args), *fragments)
 
 
-@pytest.mark.parametrize("content", [b"{ this is not json", b"[]", b'{"format_version": 1, "settings": {}}', b"\xff\xfe\x00garbage"])
-def test_garbage_catalog(seed_index: Config, tmp_path: Path, content: bytes) -> None:
-    config = damaged_copy(seed_index, tmp_path)
-    (config.index_dir / CATALOG).write_bytes(content)
-    every_command_fails_cleanly(config, "catalog.json is damaged", f"assistant index --rebuild --index {config.index_dir}")
+def test_an_index_of_the_previous_version_is_refused_with_the_upgrade_command(tmp_path: Path) -> None:
+    config = Config(sources_dir=copy_sources(tmp_path / "sources"), index_dir=tmp_path / "index")
+    config.index_dir.mkdir()
+    (config.index_dir / "catalog.json").write_text("{}")
+    for args in (cli_args(config, "search", QUESTION), cli_args(config, "status")):
+        assert_clean_failure(run_assistant(*args), "earlier version", f"assistant index --index {config.index_dir}")
 
 
 def test_foreign_folder_is_refused_and_never_wiped(seed_index: Config, tmp_path: Path) -> None:
@@ -192,7 +184,6 @@ def test_foreign_folder_is_refused_and_never_wiped(seed_index: Config, tmp_path:
     (config.index_dir / "photos" / "cat.jpg").write_bytes(b"\xff\xd8\xff")
     every_command_fails_cleanly(
         config, "not part of an assistant index (notes.txt, photos)", "assistant index --index NEW_FOLDER",
-        f"assistant index --rebuild --index {config.index_dir}",
     )
     assert_clean_failure(run_assistant(*cli_args(config, "index", "--rebuild")), "move those away first")
     assert (config.index_dir / "notes.txt").read_text() == "my own notes"
@@ -205,15 +196,37 @@ def test_index_path_that_is_a_file(tmp_path: Path) -> None:
     every_command_fails_cleanly(config, "is a file, not an index folder")
 
 
-def test_missing_article_text_or_lexical_index(seed_index: Config, tmp_path: Path) -> None:
+def test_lost_records_are_reported_by_status_and_repaired_by_a_plain_index(seed_index: Config, tmp_path: Path) -> None:
     config = damaged_copy(seed_index, tmp_path)
-    next((config.index_dir / "texts").iterdir()).unlink()
-    assert_clean_failure(run_assistant(*cli_args(config, "search", QUESTION)), "is missing or damaged", "--rebuild")
-    config = damaged_copy(seed_index, tmp_path / "2")
-    for path in next(config.index_dir.glob("lexical-*")).rglob("*"):
+    store = IndexStore(config).store
+    heads = sorted(store.heads(), key=lambda h: h.source)
+    lost_text, lost_chunks = heads[0], heads[1]
+    store._col("texts").delete(where={"article_id": lost_text.article_id})
+    lost_ids = store._col("chunks").get(where={"article_id": lost_chunks.article_id}, include=[])["ids"]
+    store._col("chunks").delete(ids=lost_ids[:1])
+
+    status = run_assistant(*cli_args(config, "status"))
+    assert_clean_failure(status, lost_text.source, lost_chunks.source, f"assistant index --index {config.index_dir}")
+    assert "--rebuild" not in status.stderr  # the advice never empties the index
+
+    repaired = run_assistant(*cli_args(config, "index", "--json"))
+    assert repaired.returncode == 0, repaired.stderr[-2000:]
+    report = json.loads(repaired.stdout)
+    assert sorted(report["repaired"]) == sorted([lost_text.source, lost_chunks.source])
+    assert report["chunks_embedded"] == 1  # only what was lost
+    assert_consistent(config, articles=5)
+
+
+def test_a_damaged_lexical_cache_is_rebuilt_from_the_store(seed_index: Config, tmp_path: Path) -> None:
+    config = damaged_copy(seed_index, tmp_path)
+    search = run_assistant(*cli_args(config, "search", QUESTION, "--json"))  # builds the cache
+    assert search.returncode == 0, search.stderr[-2000:]
+    for path in (config.index_dir / "cache").rglob("*"):
         if path.is_file():
             path.write_bytes(b"\x00garbage")
-    assert_clean_failure(run_assistant(*cli_args(config, "search", QUESTION)), "lexical index", "--rebuild")
+    again = run_assistant(*cli_args(config, "search", QUESTION, "--json"))
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert json.loads(again.stdout) == json.loads(search.stdout)
 
 
 @pytest.mark.parametrize("damage", ["not a database", "malformed pages"])
@@ -226,7 +239,7 @@ def test_corrupted_chroma_database(seed_index: Config, tmp_path: Path, damage: s
     else:  # keep the header page, scramble the rest
         data[4096:] = os.urandom(len(data) - 4096)
         db.write_bytes(bytes(data))
-    every_command_fails_cleanly(config, "vector store", f"assistant index --rebuild --index {config.index_dir}")
+    every_command_fails_cleanly(config, "vector store", "is damaged", f"assistant index --rebuild --index {config.index_dir}")
     if damage == "malformed pages":  # the advertised command repairs it
         rebuilt = run_assistant(*cli_args(config, "index", "--rebuild", "--json"))
         assert rebuilt.returncode == 0, rebuilt.stderr[-2000:]

@@ -1,8 +1,8 @@
 """Calls that take a list of ids sized by the archive stay within SQLite's and Chroma's limits.
 
 SQLite refuses a statement with more than ~32k variables ("too many SQL variables"),
-which broke every `ask` above about 7.5k articles. These tests use ten times the
-size that failed at first: 40k+ records with a stand-in embedder.
+which broke every `ask` above about 7.5k articles. These tests use more than the
+size that failed: 40.5k records with a stand-in embedder (embedding quality is not the point).
 """
 
 from __future__ import annotations
@@ -13,44 +13,35 @@ import numpy as np
 import pytest
 
 from assistant.config import Config
-from assistant.index import Catalog, IndexStore, all_ids, get_in_slices, settings_for
-from assistant.retrieval import Retriever
+from assistant.store import ChromaStore, ChunkRecord, open_store
 from tests.stand_in import StandInEmbeddings
 
 MANY = 40_500  # over the ~32k ids that one SQLite statement takes
 
 
 @pytest.fixture(scope="module")
-def big_collection(tmp_path_factory: pytest.TempPathFactory) -> tuple[Config, list[str], np.ndarray]:
-    root = tmp_path_factory.mktemp("big")
-    config = Config(sources_dir=root / "sources", index_dir=root / "index")
-    collection = IndexStore(config).collection()
+def big_store(tmp_path_factory: pytest.TempPathFactory) -> tuple[ChromaStore, list[str], np.ndarray]:
+    store = open_store(Config(index_dir=tmp_path_factory.mktemp("big") / "index"))
     ids = [f"c{i:06d}" for i in range(MANY)]
     vectors = np.random.default_rng(0).standard_normal((MANY, 8)).astype(np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-    for i in range(0, MANY, 5000):
-        collection.add(ids=ids[i : i + 5000], embeddings=vectors[i : i + 5000], documents=["x"] * len(ids[i : i + 5000]))
-    return config, ids, vectors
+    records = [ChunkRecord(cid, f"a{i // 5}", "s.txt", "t", None, "en", 0, 1, i % 5) for i, cid in enumerate(ids)]
+    store.put_chunks(records, ["x"] * MANY, vectors)
+    return store, ids, vectors
 
 
-def test_get_in_slices_reads_every_id(big_collection: tuple[Config, list[str], np.ndarray]) -> None:
-    config, ids, _ = big_collection
-    collection = IndexStore(config).collection()
-    got = [cid for page in get_in_slices(collection, ids, []) for cid in page["ids"]]
-    assert sorted(got) == ids
-
-
-def test_all_ids_pages_through_the_collection(big_collection: tuple[Config, list[str], np.ndarray]) -> None:
-    config, ids, _ = big_collection
-    assert sorted(all_ids(IndexStore(config).collection())) == ids
-
-
-def test_retriever_reads_every_chunk_vector(big_collection: tuple[Config, list[str], np.ndarray]) -> None:
-    config, ids, vectors = big_collection
-    retriever = Retriever(config)
-    retriever._embedder = StandInEmbeddings(8)  # type: ignore[assignment]
-    chunk = {"article_id": "a", "source": "a.txt", "title": "t", "lang": "en", "start": 0, "end": 1}
-    catalog = Catalog(settings_for(config), {}, {cid: chunk for cid in ids}, None, None)
-    got = retriever._chunk_vectors(catalog)
+def test_every_id_list_call_is_sliced(big_store: tuple[ChromaStore, list[str], np.ndarray]) -> None:
+    store, ids, vectors = big_store
+    assert store.missing_chunks(ids + ["absent"]) == {"absent"}
+    got = store.get_chunks(ids, with_vectors=True)
     assert len(got) == MANY
-    assert np.allclose(got[ids[-1]], vectors[-1], atol=1e-6)
+    last = next(c for c in got if c.record.chunk_id == ids[-1])
+    assert np.allclose(last.vector, vectors[-1], atol=1e-6)
+
+
+def test_listing_and_deleting_page_through_the_collection(big_store: tuple[ChromaStore, list[str], np.ndarray]) -> None:
+    store, ids, _ = big_store
+    assert sum(1 for _ in store.iter_chunks()) == MANY
+    gone = [f"a{i}" for i in range(0, MANY // 5, 2)]  # half the articles: ~20k chunks, over 300 per call
+    store.delete_articles(gone)
+    assert store.counts()["chunks"] == MANY - 5 * len(gone)

@@ -202,8 +202,8 @@ def test_index_view_counts_what_the_index_holds(bot: Assistant) -> None:
 
 
 def test_a_damaged_index_shows_its_message_instead_of_the_status(tmp_path: Path) -> None:
-    (tmp_path / "index").mkdir()
-    (tmp_path / "index" / "catalog.json").write_text("{not json", encoding="utf-8")
+    (tmp_path / "index" / "chroma").mkdir(parents=True)
+    (tmp_path / "index" / "chroma" / "chroma.sqlite3").write_bytes(b"this is not a database" * 1000)
     broken = Assistant(Config(sources_dir=tmp_path / "sources", index_dir=tmp_path / "index"))
     status, table = handlers_index.index_view(broken)
     assert 'class="status error"' in status and "rebuild" in status
@@ -301,8 +301,8 @@ def test_articles_open_delete_and_reindex(bot: Assistant, indexer: Indexer) -> N
         c.source != source for c in bot.ask("Combien mesure le viaduc de Morlaix ?").citations)
     again = handlers_index.delete_article(indexer, source)
     assert not again.ok and source in again.message
-    outside = handlers_index.delete_article(indexer, "../index/catalog.json")
-    assert not outside.ok and (Path(bot.config.index_dir) / "catalog.json").is_file()
+    outside = handlers_index.delete_article(indexer, "../index/chroma/chroma.sqlite3")
+    assert not outside.ok and (Path(bot.config.index_dir) / "chroma" / "chroma.sqlite3").is_file()
 
     (Path(bot.config.sources_dir) / "quai.txt").write_text("Le quai\n\nLe quai de Roscoff fait 80 mètres.\n",
                                                            encoding="utf-8")

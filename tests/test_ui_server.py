@@ -188,7 +188,7 @@ def test_a_burst_of_questions_waits_in_the_queue_and_all_are_answered(server: Se
 
 
 def test_sources_and_index_are_never_served_as_files(server: Server) -> None:
-    targets = [next(server.config.sources_dir.glob("*.txt")), server.config.index_dir / "catalog.json"]
+    targets = [next(server.config.sources_dir.glob("*.txt")), server.config.index_dir / "chroma" / "chroma.sqlite3"]
     for target in targets:
         for route in ("gradio_api/file=", "file="):
             url = server.url + route + str(target.resolve())
@@ -307,8 +307,8 @@ def test_json_api_uploads_lists_and_deletes_articles(server: Server, tmp_path: P
     assert not (server.config.sources_dir / "Semaphore.txt").exists()
     assert all(a["source"] != "Semaphore.txt" for a in api(server, "GET", "articles").json())
     assert api(server, "DELETE", "articles/Semaphore.txt").status_code == 404
-    assert api(server, "DELETE", "articles/..%2Findex%2Fcatalog.json").status_code == 404
-    assert (server.config.index_dir / "catalog.json").is_file()
+    assert api(server, "DELETE", "articles/..%2Findex%2Fchroma%2Fchroma.sqlite3").status_code == 404
+    assert (server.config.index_dir / "chroma" / "chroma.sqlite3").is_file()
 
 
 def test_json_api_is_documented_offline(server: Server) -> None:

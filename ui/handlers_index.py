@@ -65,10 +65,10 @@ def index_view(bot: Assistant, lang: str = "en", busy: bool = False, progress: I
 
 
 def catalog_stamp(bot: Assistant) -> int:
-    """Changes whenever the index commits a new catalog (cheap: one stat)."""
+    """Changes whenever the index commits (the store's generation marker: one small read)."""
     try:
-        return (Path(bot.config.index_dir) / "catalog.json").stat().st_mtime_ns
-    except OSError:
+        return bot.index_generation()
+    except AssistantError:
         return -1
 
 

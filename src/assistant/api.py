@@ -14,6 +14,7 @@ import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -26,6 +27,9 @@ from .models import Answer, ArticleInfo, IndexReport, IndexStatus, Passage
 from .retrieval import Retriever
 from .selector import load_model
 from .text import detect_language
+
+if TYPE_CHECKING:
+    from langchain_core.retrievers import BaseRetriever
 
 MAX_QUESTION_CHARS = 2000
 MAX_K = 50
@@ -98,19 +102,15 @@ class Assistant:
 
     def catalog(self) -> list[CatalogEntry]:
         """Every file of the index, duplicates included, sorted by file name."""
-        catalog = self.store.load_catalog()
-        counts: dict[str, int] = {}
-        for chunk in catalog.chunks.values():
-            counts[chunk["source"]] = counts.get(chunk["source"], 0) + 1
         sources = Path(self.config.sources_dir)
         entries = []
-        for source, rec in sorted(catalog.articles.items()):
+        for head in sorted(self.store.heads(), key=lambda h: h.source):
             try:
-                size = (sources / source).stat().st_size
+                size = (sources / head.source).stat().st_size
             except OSError:
                 size = 0
-            entries.append(CatalogEntry(source, rec["title"], rec.get("date"), rec["lang"], counts.get(source, 0),
-                                        size, rec.get("duplicate_of")))
+            entries.append(CatalogEntry(head.source, head.title, head.date, head.lang, head.chunks if head.live() else 0,
+                                        size, head.duplicate_of))
         return entries
 
     def delete_article(self, source: str, update_index: bool = True, progress: Progress | None = None) -> IndexReport | None:
@@ -119,7 +119,7 @@ class Assistant:
         ``update_index=False`` leaves the index update to the caller (e.g. the web page's indexer,
         which serialises updates with the folder watcher); it returns None then.
         """
-        known = self.store.load_catalog().articles
+        known = {h.source for h in self.store.heads()}
         root = Path(self.config.sources_dir).resolve()
         path = (root / source).resolve()
         if source not in known or not path.is_relative_to(root) or path == root:
@@ -127,15 +127,17 @@ class Assistant:
         path.unlink(missing_ok=True)
         return self.index(progress=progress) if update_index else None
 
+    def index_generation(self) -> int:
+        """Changes whenever an indexing run commits (one small read of the store); -1 before any."""
+        generation = self.store.generation(check_model=False)
+        return generation.number if generation else -1
+
     def article_text(self, source: str) -> str:
         """Cleaned text of an indexed article: the text that citation offsets refer to."""
-        catalog = self.retriever.snapshot().catalog
-        record = catalog.articles.get(source)
-        if record is None:
+        head = self.retriever.snapshot().heads.get(source)
+        if head is None:
             raise QuestionError(f"no indexed article named {source!r}; run `assistant index` first")
-        if "duplicate_of" in record:
-            return self.article_text(record["duplicate_of"])
-        return self.retriever.article_text(record["id"])
+        return self.retriever.article_text(head.article_id)
 
     # --- questions ----------------------------------------------------------
 
@@ -205,13 +207,15 @@ class Assistant:
         """The offline answerer over the current snapshot; ``query_vector`` enables sentence similarity."""
         snapshot = self.retriever.snapshot()
 
-        def lookup(passage: Passage) -> tuple[str, str]:
-            article_id = snapshot.catalog.chunks[passage.chunk_id]["article_id"]
-            return article_id, snapshot.texts[article_id]
-
         def cosines(article_id: str, start: int, end: int) -> dict[tuple[int, int], float]:
             assert query_vector is not None
             return self.retriever.sentence_cosines(article_id, start, end, query_vector)
 
         model = load_model(self.config.answerer_model) if self.config.answerer_model else None
-        return ExtractiveAnswerer(snapshot.lexical, lookup, cosines if query_vector is not None else None, model)
+        return ExtractiveAnswerer(snapshot.lexical, self.retriever.article_of, cosines if query_vector is not None else None, model)
+
+    def as_retriever(self, k: int | None = None) -> "BaseRetriever":
+        """The hybrid retriever as a LangChain ``BaseRetriever``, for use in other chains."""
+        from .langchain_retriever import AssistantRetriever
+
+        return AssistantRetriever(assistant=self, k=k or self.config.k)

@@ -32,6 +32,7 @@ DEFAULT_LLM_TIMEOUT_S = 60.0
 DEFAULT_LOCK_WAIT_S = 30.0  # how long a second `assistant index` waits for the first one
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 7860
+DEFAULT_COLLECTION = "assistant"
 SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf")
 
 
@@ -40,6 +41,7 @@ class Config:
     sources_dir: Path = DEFAULT_SOURCES
     index_dir: Path = DEFAULT_INDEX
     embedding_model: str = DEFAULT_EMBEDDING_MODEL
+    embedding_base_url: str | None = None  # for "openai-compatible:MODEL"
     chunk_tokens: int = DEFAULT_CHUNK_TOKENS
     chunk_overlap_sentences: int = DEFAULT_CHUNK_OVERLAP_SENTENCES
     k: int = DEFAULT_K
@@ -55,6 +57,12 @@ class Config:
     host: str = DEFAULT_HOST
     port: int = DEFAULT_PORT
     auth: str | None = field(default=None, repr=False)  # "user:password" for the web page
+    # A Chroma server (or "chroma-cloud") instead of the embedded store in INDEX/chroma.
+    chroma_url: str | None = None
+    chroma_token: str | None = None
+    chroma_tenant: str | None = None
+    chroma_database: str | None = None
+    collection: str = DEFAULT_COLLECTION  # several archives can share one server
     extra: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -97,6 +105,12 @@ ENV_SETTINGS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "ASSISTANT_SOURCES": ("sources_dir", _path),
     "ASSISTANT_INDEX": ("index_dir", _path),
     "ASSISTANT_EMBEDDING_MODEL": ("embedding_model", _text),
+    "ASSISTANT_EMBEDDING_BASE_URL": ("embedding_base_url", _text),
+    "ASSISTANT_CHROMA_URL": ("chroma_url", _text),
+    "ASSISTANT_CHROMA_TOKEN": ("chroma_token", _text),
+    "ASSISTANT_CHROMA_TENANT": ("chroma_tenant", _text),
+    "ASSISTANT_CHROMA_DATABASE": ("chroma_database", _text),
+    "ASSISTANT_COLLECTION": ("collection", _text),
     "ASSISTANT_LLM": ("llm", _text),
     "ASSISTANT_LLM_BASE_URL": ("llm_base_url", _text),
     "ASSISTANT_LLM_TIMEOUT_S": ("llm_timeout_s", _number(float, "60")),

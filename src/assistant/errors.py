@@ -13,7 +13,8 @@ web page print ``str(error)`` as one line and never show a traceback. Catch
     │   ├── IndexMissingError        no index yet, or --index names a folder without one
     │   ├── IndexMismatchError       built with another embedding model / chunking
     │   ├── IndexCorruptError        damaged, or a folder that is not an index
-    │   └── IndexLockedError         another `assistant index` is running
+    │   ├── IndexLockedError         another `assistant index` is running
+    │   └── StoreUnavailableError    the Chroma server cannot be reached
     ├── QuestionError             an unusable question, history or k
     ├── LLMError                  the language model failed (timeout, HTTP, empty or huge reply)
     └── EvalError                 a test set, results or thresholds file that cannot be used
@@ -61,6 +62,10 @@ class IndexCorruptError(IndexError_):
 
 
 class IndexLockedError(IndexError_):
+    pass
+
+
+class StoreUnavailableError(IndexError_):
     pass
 
 

