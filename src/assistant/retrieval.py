@@ -25,7 +25,7 @@ from .lexical import LexicalIndex, weighted_coverage
 from .models import Passage
 from .store import ArticleRecord, ArticleSentences, ChunkRecord, Generation, open_store
 from .store.folder import check_folder
-from .store.lexical_cache import cached_lexical
+from .store.lexical_cache import open_lexical, sync_lexical
 from .store.updater import check_settings
 from .text import detect_language, lexical_tokens
 
@@ -86,6 +86,7 @@ class Retriever:
         self._texts: LRU[str, str] = LRU(CACHED_ARTICLES)
         self._sentences: LRU[str, ArticleSentences | None] = LRU(CACHED_ARTICLES)
         self._chunks: LRU[str, ChunkRecord] = LRU(CACHED_CHUNKS)
+        self._lexical: LexicalIndex | None = None
 
     @property
     def embedder(self) -> TokenAwareEmbeddings:
@@ -99,7 +100,7 @@ class Retriever:
         if view is not None and now - view.checked_at < GENERATION_CHECK_S:
             return view
         if not check_folder(self.config, reading=True):  # nothing indexed yet (and nothing created)
-            self._view = View(None, {}, {}, LexicalIndex([]), now)
+            self._view = View(None, {}, {}, LexicalIndex(), now)
             return self._view
         generation = self.store.generation()
         if view is not None and view.generation == generation and generation is not None:
@@ -109,10 +110,10 @@ class Retriever:
             check_settings(generation.settings, self.config, self.store.location, for_writing=False)
         heads = {h.source: h for h in self.store.heads()}
         live = {h.article_id: h for h in heads.values() if h.live()}
-        lexical = cached_lexical(
-            self.store, self.config.index_dir, self.config.collection, generation.number if generation else 0, set(live)
-        ) if live else LexicalIndex([])
-        self._view = View(generation, heads, live, lexical, now)
+        if self._lexical is None:
+            self._lexical = open_lexical(self.config.index_dir, self.config.collection)
+        sync_lexical(self._lexical, self.store, set(live))  # what changed since the last view, only
+        self._view = View(generation, heads, live, self._lexical, now)
         return self._view
 
     # --- what the answerer reads ------------------------------------------------

@@ -199,6 +199,13 @@ class ChromaStore:
             for cid, doc, meta in zip(page["ids"], page["documents"], page["metadatas"]):
                 yield StoredChunk(ChunkRecord.from_metadata(cid, meta), doc, None)
 
+    def chunks_of(self, article_ids: list[str]) -> Iterator[StoredChunk]:
+        """Every chunk of some articles (texts and records, no vectors), in pages."""
+        for batch in _slices(article_ids):
+            for page in self._pages("chunks", ["documents", "metadatas"], where={"article_id": {"$in": batch}}):
+                for cid, doc, meta in zip(page["ids"], page["documents"], page["metadatas"]):
+                    yield StoredChunk(ChunkRecord.from_metadata(cid, meta), doc, None)
+
     def article_text(self, article_id: str, parts: int) -> str | None:
         pieces: dict[int, str] = {}
         for ids in _slices([f"{article_id}:{i}" for i in range(parts)]):
