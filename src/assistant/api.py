@@ -92,7 +92,10 @@ class Assistant:
     # --- index --------------------------------------------------------------
 
     def index(self, rebuild: bool = False, progress: Progress | None = None) -> IndexReport:
-        return self.store.update(rebuild=rebuild, progress=progress)
+        try:
+            return self.store.update(rebuild=rebuild, progress=progress)
+        finally:
+            self.retriever.forget_view()  # this process sees its own changes at once, not after the next check
 
     def status(self) -> IndexStatus:
         return self.store.status()

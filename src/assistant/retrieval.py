@@ -94,6 +94,10 @@ class Retriever:
             self._embedder = load_embeddings(self.config.embedding_model, self.config.embedding_base_url)
         return self._embedder
 
+    def forget_view(self) -> None:
+        """Read the generation again at the next call (after a change made by this process)."""
+        self._view = None
+
     def snapshot(self) -> View:
         now = time.monotonic()
         view = self._view

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..config import Config
-from ..errors import IndexCorruptError
+from ..errors import IndexCorruptError, rebuild_hint
 from .legacy import LegacyIndex
 
 INDEX_NAMES = ("chroma", "cache", ".lock", ".gitkeep")
@@ -38,7 +38,7 @@ def check_folder(config: Config, reading: bool, rebuilding: bool = False) -> boo
             )
         raise IndexCorruptError(
             f"{root} holds files that are not part of an assistant index ({shown}); point --index to a new "
-            f"or empty folder (assistant index --index NEW_FOLDER), or move those files away"
+            f"or empty folder (assistant index --index NEW_FOLDER), or move those files away and {rebuild_hint(root)}"
         )
     if reading and not config.chroma_url and LegacyIndex(root).present():
         raise IndexCorruptError(
