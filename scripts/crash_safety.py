@@ -20,11 +20,10 @@ import argparse
 import random
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
-
-import sys
 
 from _cli_process import REPO, command, copy_seed_sources, env
 
