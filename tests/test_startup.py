@@ -54,3 +54,23 @@ def test_the_public_names_still_come_from_the_package() -> None:
     assert set(assistant.__all__) <= set(dir(assistant))
     with pytest.raises(AttributeError, match="no attribute 'Nothing'"):
         assistant.Nothing  # noqa: B018
+
+
+# A real SIGINT, sent while the command line imports numpy (the first slow library it loads).
+CTRL_C_WHILE_LOADING = """
+import os, signal, sys
+class CtrlC:
+    def find_spec(self, name, path=None, target=None):
+        if name == "numpy":
+            os.kill(os.getpid(), signal.SIGINT)
+        return None
+sys.meta_path.insert(0, CtrlC())
+from assistant.cli import main
+main()
+"""
+
+
+def test_ctrl_c_while_the_command_line_loads_is_one_line_and_exit_130() -> None:
+    result = child(CTRL_C_WHILE_LOADING, "status")
+    assert "Traceback" not in result.stderr, result.stderr
+    assert result.returncode == EXIT_INTERRUPTED and result.stderr == INTERRUPTED_LOADING + "\n"

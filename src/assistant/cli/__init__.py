@@ -1,5 +1,8 @@
 """The ``assistant`` command line: ``main`` is the entry point (see ``main.py``)."""
 
-from .main import main
+from ..startup import interrupt_exits_quietly
+
+with interrupt_exits_quietly():  # Ctrl-C while the libraries load: one line and exit 130
+    from .main import main
 
 __all__ = ["main"]
