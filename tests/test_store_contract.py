@@ -134,3 +134,36 @@ def test_drop_empties_the_archive_and_leaves_others_alone(store: ChromaStore, tm
     store.drop()
     assert store.counts()["chunks"] == 0
     assert other.counts()["chunks"] == 2
+
+
+def test_chunks_of_some_articles_are_read_in_pages(store: ChromaStore) -> None:
+    for aid, n in (("big", MANY), ("small", 2), ("other", 4)):
+        store.put_chunks(*chunks(aid, n))
+    got = list(store.chunks_of(["big", "small"]))
+    assert len(got) == MANY + 2 and {c.record.article_id for c in got} == {"big", "small"}
+    assert all(c.text == f"text {c.record.article_id} {c.record.index}" for c in got)
+
+
+def test_a_replica_lexical_cache_follows_the_store_article_by_article(store: ChromaStore, tmp_path: Path) -> None:
+    from assistant.store.lexical_cache import open_lexical, sync_lexical
+
+    for aid in ("a1", "a2"):
+        store.put_chunks(*chunks(aid, 3))
+    lexical = open_lexical(tmp_path / "replica", "archive")
+    assert sync_lexical(lexical, store, {"a1", "a2"}) == (2, 0)
+    assert sync_lexical(lexical, store, {"a1", "a2"}) == (0, 0)  # nothing changed: nothing read
+    assert sync_lexical(lexical, store, {"a2"}) == (0, 1)
+    assert lexical.article_ids() == {"a2"} and lexical.search("a1", 5) == []
+    again = open_lexical(tmp_path / "replica", "archive")  # the cache survives a restart
+    assert again.article_ids() == {"a2"} and lexical.search("a2", 5)
+
+
+def test_a_damaged_lexical_cache_is_rebuilt_from_the_store(store: ChromaStore, tmp_path: Path) -> None:
+    from assistant.store.lexical_cache import cache_path, open_lexical, sync_lexical
+
+    store.put_chunks(*chunks("a1", 3))
+    path = cache_path(tmp_path / "replica", "archive")
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"not a database" * 100)
+    lexical = open_lexical(tmp_path / "replica", "archive")
+    assert sync_lexical(lexical, store, {"a1"}) == (1, 0) and lexical.search("a1", 5)
