@@ -48,6 +48,18 @@ def add_variations(config: Config, embedder: TokenAwareEmbeddings, min_chunks: i
     return written
 
 
+def lock_is_held(index_dir: Path) -> bool:
+    from filelock import FileLock, Timeout
+
+    probe = FileLock(str(index_dir / ".lock"))
+    try:
+        probe.acquire(timeout=0)
+    except Timeout:
+        return True
+    probe.release()
+    return False
+
+
 def assert_clean_failure(result, *fragments: str) -> None:  # noqa: ANN001 - CompletedProcess
     assert result.returncode == 1, (result.returncode, result.stderr[-2000:])
     assert "Traceback" not in result.stderr, result.stderr[-2000:]
@@ -121,15 +133,10 @@ def test_a_second_run_waits_for_the_lock_or_stops_with_a_clear_message(
     seed_copy: Config, e5: TokenAwareEmbeddings, popen_assistant
 ) -> None:  # noqa: ANN001
     added = add_variations(seed_copy, e5, min_chunks=40)
-    vectors_before = stored_vector_count(seed_copy.index_dir)
-
     first = popen_assistant(*cli_args(seed_copy, "index", "--json"))
     deadline = time.monotonic() + 600
-    while time.monotonic() < deadline and first.poll() is None:
-        count = stored_vector_count(seed_copy.index_dir)
-        if count is not None and vectors_before is not None and count > vectors_before:
-            break  # written under the lock: the first run is embedding
-        time.sleep(0.05)
+    while time.monotonic() < deadline and first.poll() is None and not lock_is_held(seed_copy.index_dir):
+        time.sleep(0.05)  # until the first run holds the lock (it then embeds for a while)
     assert first.poll() is None, "the first run ended too soon; make the corpus bigger"
 
     waiting = popen_assistant(*cli_args(seed_copy, "index", "--json"), ASSISTANT_LOCK_WAIT_S="900")

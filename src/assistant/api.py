@@ -146,7 +146,7 @@ class Assistant:
 
     def require_index(self) -> None:
         """Raise :class:`IndexMissingError` (saying how to build it) when there is no index to ask."""
-        if not self.store.exists():
+        if self.retriever.snapshot().generation is None and not self.store.exists():  # the view: no read per ask
             self.store.load_catalog()  # a file or a folder of other files: that message, it is more precise
             where = self.config.index_dir
             raise IndexMissingError(

@@ -24,6 +24,7 @@ from .errors import IndexCorruptError
 from .lexical import LexicalIndex, weighted_coverage
 from .models import Passage
 from .store import ArticleRecord, ArticleSentences, ChunkRecord, Generation, open_store
+from .store.protocol import StoredChunk
 from .store.folder import check_folder
 from .store.lexical_cache import open_lexical, sync_lexical
 from .store.updater import check_settings
@@ -86,6 +87,7 @@ class Retriever:
         self._texts: LRU[str, str] = LRU(CACHED_ARTICLES)
         self._sentences: LRU[str, ArticleSentences | None] = LRU(CACHED_ARTICLES)
         self._chunks: LRU[str, ChunkRecord] = LRU(CACHED_CHUNKS)
+        self._stored: LRU[str, StoredChunk] = LRU(CACHED_CHUNKS)  # candidates with their vectors
         self._lexical: LexicalIndex | None = None
 
     @property
@@ -112,6 +114,7 @@ class Retriever:
             return view
         if generation is not None:
             check_settings(generation.settings, self.config, self.store.location, for_writing=False)
+        self._stored = LRU(CACHED_CHUNKS)  # a renamed file re-tags its chunks: read them again
         heads = {h.source: h for h in self.store.heads()}
         live = {h.article_id: h for h in heads.values() if h.live()}
         if self._lexical is None:
@@ -165,6 +168,14 @@ class Retriever:
 
     # --- search -------------------------------------------------------------------
 
+    def _stored_chunks(self, chunk_ids: list[str]) -> dict[str, StoredChunk]:
+        """Candidates with text and vector: from the bounded cache, the rest in one read."""
+        found = {cid: c for cid in chunk_ids if (c := self._stored.get(cid)) is not None}
+        for chunk in self.store.get_chunks([cid for cid in chunk_ids if cid not in found], with_vectors=True):
+            found[chunk.record.chunk_id] = chunk
+            self._stored.put(chunk.record.chunk_id, chunk)
+        return found
+
     def search(self, question: str, k: int, query_vector: np.ndarray | None = None) -> list[Passage]:
         view = self.snapshot()
         if not view.live:
@@ -173,7 +184,7 @@ class Retriever:
         qvec = self.embedder.query_vector(question) if query_vector is None else query_vector
         dense = self.store.search(qvec, CANDIDATES + 10)
         lexical = view.lexical.search(question, CANDIDATES)
-        stored = {c.record.chunk_id: c for c in self.store.get_chunks(list(dict.fromkeys([c for c, _ in dense] + [c for c, _ in lexical])), with_vectors=True)}
+        stored = self._stored_chunks(list(dict.fromkeys([c for c, _ in dense] + [c for c, _ in lexical])))
         # Records of an unfinished run, or of articles removed since this view, are not searched.
         stored = {cid: c for cid, c in stored.items() if c.record.article_id in view.live}
         for cid, chunk in stored.items():

@@ -136,7 +136,13 @@ def _stopwords(lang: str) -> frozenset[str]:
 
 def lexical_tokens(text: str, lang: str) -> list[str]:
     """Lower-cased, stop-word-free, stemmed word tokens (single letters dropped)."""
+    return list(_stemmed(text, lang))
+
+
+# Every ask stems its candidate passages and sentences again; the same passages come back
+# often (follow-ups, a topic in the news). Bounded: at most this many texts are kept.
+@lru_cache(maxsize=8192)
+def _stemmed(text: str, lang: str) -> tuple[str, ...]:
     words = [w for w in _TOKEN.findall(text.lower()) if len(w) > 1 or w.isdigit()]
     stop = _stopwords(lang)
-    words = [w for w in words if w not in stop]
-    return _stemmer(lang).stemWords(words)
+    return tuple(_stemmer(lang).stemWords([w for w in words if w not in stop]))

@@ -114,25 +114,34 @@ class ChromaStore:
         return all(len(self._call(lambda: self._col("texts").get(ids=s, include=[]))["ids"]) == len(s) for s in _slices(ids))
 
     def put_text(self, article_id: str, text: str) -> None:
-        parts = split_text(text)
-        for start in range(0, len(parts), MAX_RECORDS_PER_CALL):
-            batch = parts[start : start + MAX_RECORDS_PER_CALL]
+        self.put_texts([(article_id, text)])
+
+    def put_texts(self, texts: list[tuple[str, str]]) -> None:
+        """Cleaned texts of several articles, cut under the document quota, in calls of <= 300 records."""
+        rows = [(f"{aid}:{i}", part, {"article_id": aid, "part": i}) for aid, text in texts for i, part in enumerate(split_text(text))]
+        for batch in _slices(rows):
             self._call(lambda: self._col("texts").upsert(
-                ids=[f"{article_id}:{start + i}" for i in range(len(batch))], embeddings=[_NO_VECTOR] * len(batch),
-                documents=batch, metadatas=[{"article_id": article_id, "part": start + i} for i in range(len(batch))],
+                ids=[r[0] for r in batch], embeddings=[_NO_VECTOR] * len(batch),
+                documents=[r[1] for r in batch], metadatas=[r[2] for r in batch],
             ))
 
     def sentence_count(self, article_id: str) -> int:
         return sum(len(p["ids"]) for p in self._pages("sentences", [], {"article_id": article_id}))
 
     def put_sentences(self, article_id: str, sentences: ArticleSentences) -> None:
-        spans = [(int(s), int(e)) for s, e in sentences.spans]
-        for i in range(0, len(spans), MAX_RECORDS_PER_CALL):
-            batch = spans[i : i + MAX_RECORDS_PER_CALL]
+        self.put_sentences_of([(article_id, sentences)])
+
+    def put_sentences_of(self, articles: list[tuple[str, ArticleSentences]]) -> None:
+        """Sentence vectors of several articles, in calls of <= 300 records (one call costs more than its records)."""
+        rows = [
+            (f"{aid}:{int(s)}-{int(e)}", {"article_id": aid, "start": int(s), "end": int(e)}, vec)
+            for aid, sentences in articles
+            for (s, e), vec in zip(sentences.spans, sentences.vectors)
+        ]
+        for batch in _slices(rows):
             self._call(lambda: self._col("sentences").upsert(
-                ids=[f"{article_id}:{s}-{e}" for s, e in batch],
-                embeddings=np.asarray(sentences.vectors[i : i + MAX_RECORDS_PER_CALL], dtype=np.float32),
-                metadatas=[{"article_id": article_id, "start": s, "end": e} for s, e in batch],
+                ids=[r[0] for r in batch], metadatas=[r[1] for r in batch],
+                embeddings=np.asarray([r[2] for r in batch], dtype=np.float32),
             ))
 
     def put_heads(self, heads: list[ArticleRecord]) -> None:

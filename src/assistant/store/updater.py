@@ -88,6 +88,9 @@ class Updater:
         self._max_bytes = int(config.max_file_mb * 1_000_000)
         self._pending_chunks: list[tuple[ChunkRecord, str, np.ndarray]] = []
         self._pending_heads: list[ArticleRecord] = []
+        # Several articles' texts and sentences go in one call: a Chroma call costs more than its records.
+        self._pending_texts: list[tuple[str, str]] = []
+        self._pending_sentences: list[tuple[str, ArticleSentences]] = []
 
     @property
     def embedder(self) -> TokenAwareEmbeddings:
@@ -221,7 +224,7 @@ class Updater:
     def _write_article(self, article: Article, chunks: list[Chunk], head: ArticleRecord) -> ArticleRecord:
         store = self.store
         if not store.has_text(article.id, head.text_parts):
-            store.put_text(article.id, article.text)
+            self._pending_texts.append((article.id, article.text))
         records = [ChunkRecord.of(c) for c in chunks]
         missing = store.missing_chunks([r.chunk_id for r in records])
         store.retag_chunks([r for r in records if r.chunk_id not in missing])  # cited under this name now
@@ -235,17 +238,19 @@ class Updater:
         self.report.chunks_embedded += len(todo) - len(reused)
         sentences = self._write_sentences(article)
         self._pending_heads.append(head.with_(sentences=sentences))
-        if len(self._pending_chunks) >= MAX_RECORDS_PER_CALL:
+        if max(len(self._pending_chunks), len(self._pending_texts), sum(len(x.spans) for _, x in self._pending_sentences)) >= MAX_RECORDS_PER_CALL:
             self._flush()
         return head.with_(sentences=sentences)
 
     def _flush(self) -> None:
-        """Buffered chunks first, then the heads of the articles they complete."""
+        """Buffered chunks, texts and sentences first, then the heads of the articles they complete."""
         if self._pending_chunks:
             records, texts, vectors = zip(*self._pending_chunks)
             self.store.put_chunks(list(records), list(texts), np.stack(vectors))
+        self.store.put_texts(self._pending_texts)
+        self.store.put_sentences_of(self._pending_sentences)
         self.store.put_heads(self._pending_heads)
-        self._pending_chunks, self._pending_heads = [], []
+        self._pending_chunks, self._pending_heads, self._pending_texts, self._pending_sentences = [], [], [], []
 
     def _embed(self, texts: list[str], what: str = "embedding chunks") -> np.ndarray:
         if not texts:
@@ -267,10 +272,10 @@ class Updater:
             return len(spans)
         old = self.reuse.sentences(article.id) if self.reuse else None
         if old is not None and [tuple(map(int, s)) for s in old.spans] == spans:
-            self.store.put_sentences(article.id, old)
+            self._pending_sentences.append((article.id, old))
             return len(spans)
         vectors = self._embed([article.text[s:e] for s, e in spans], "embedding sentences")
-        self.store.put_sentences(article.id, ArticleSentences(np.asarray(spans, dtype=np.int64).reshape(-1, 2), vectors))
+        self._pending_sentences.append((article.id, ArticleSentences(np.asarray(spans, dtype=np.int64).reshape(-1, 2), vectors)))
         return len(spans)
 
 
