@@ -15,6 +15,7 @@ open + first ask, warm ask p50/p95, peak RSS of a fresh `ask` process, disk.
 from __future__ import annotations
 
 import argparse
+import math
 import random
 import resource
 import shutil
@@ -31,13 +32,13 @@ sys.path.insert(0, str(ROOT))
 
 from assistant import Assistant, Config  # noqa: E402
 
-PIAF = ROOT.parent / "shared" / "bench" / "piaf-fr" / "sources"
+PIAF = ROOT.parent / "shared" / "bench" / "piaf-fr" / "sources"  # --piaf DIR elsewhere
 QUESTIONS = ["Quand la ville a-t-elle été fondée ?", "Qui a écrit ce livre ?", "Combien d'habitants compte la région ?",
              "Quel est le nom du fleuve ?", "En quelle année la guerre a-t-elle commencé ?"]
 
 
-def corpus(target: Path, n: int, seed: int = 0) -> None:
-    paragraphs = [p.strip() for f in sorted(PIAF.glob("*.txt")) for p in f.read_text(encoding="utf-8").split("\n\n") if len(p.strip()) > 200]
+def corpus(target: Path, n: int, seed: int = 0, piaf: Path = PIAF) -> None:
+    paragraphs = [p.strip() for f in sorted(piaf.glob("*.txt")) for p in f.read_text(encoding="utf-8").split("\n\n") if len(p.strip()) > 200]
     rng = random.Random(seed)
     target.mkdir(parents=True, exist_ok=True)
     for i in range(n):
@@ -58,8 +59,10 @@ def disk(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
-def ask_process(config: Config) -> tuple[float, int]:
+def ask_process(config: Config, fresh_cache: bool = False) -> tuple[float, int]:
     """Open + first ask in a fresh process: seconds and peak RSS (MB)."""
+    if fresh_cache:
+        shutil.rmtree(Path(config.index_dir) / "cache", ignore_errors=True)
     code = (
         "import sys,time;sys.path.insert(0,'src');from pathlib import Path;from assistant import Assistant,Config;"
         f"c=Config(sources_dir=Path({str(config.sources_dir)!r}),index_dir=Path({str(config.index_dir)!r}),"
@@ -72,9 +75,9 @@ def ask_process(config: Config) -> tuple[float, int]:
     return float(out.stdout.strip().splitlines()[-1]), max(rss, before) // 1024
 
 
-def one_size(n: int, model: str, server: bool, work: Path) -> dict[str, float]:
+def one_size(n: int, model: str, server: bool, work: Path, piaf: Path = PIAF) -> dict[str, float]:
     src, idx = work / "sources", work / "index"
-    corpus(src, n)
+    corpus(src, n, piaf=piaf)
     chroma = None
     url = None
     if server:
@@ -97,7 +100,9 @@ def one_size(n: int, model: str, server: bool, work: Path) -> dict[str, float]:
         row["edit one"] = timed(bot.index)
         extra.unlink()
         row["delete one"] = timed(bot.index)
-        row["open + first ask"], row["peak RSS ask (MB)"] = ask_process(config)
+        # A new machine builds its lexical cache from the store once; after that, opening reuses it.
+        row["first ask, new machine (s)"], _ = ask_process(config, fresh_cache=True)
+        row["open + first ask (s)"], row["peak RSS ask (MB)"] = ask_process(config)
         bot.ask(QUESTIONS[0])
         warm = []
         for _ in range(4):
@@ -118,21 +123,28 @@ def main() -> None:
     ap.add_argument("--model", default="standin:384")
     ap.add_argument("--server", action="store_true")
     ap.add_argument("--repeat", type=int, default=1)
+    ap.add_argument("--piaf", type=Path, default=PIAF, help="the piaf-fr sources folder the articles are made from")
     args = ap.parse_args()
     rows: dict[int, dict[str, float]] = {}
     for n in args.sizes:
         runs = []
         for r in range(args.repeat):
             with tempfile.TemporaryDirectory() as tmp:
-                runs.append(one_size(n, args.model, args.server, Path(tmp)))
+                runs.append(one_size(n, args.model, args.server, Path(tmp), args.piaf))
                 print(f"{n} articles, run {r + 1}: {runs[-1]}", file=sys.stderr)
         rows[n] = {k: statistics.median(run[k] for run in runs) for k in runs[0]}
     mode = "server" if args.server else "embedded"
     print(f"\n{mode}, {args.model}, median of {args.repeat}\n")
-    print("| | " + " | ".join(f"{n} articles" for n in rows) + " |")
-    print("|---|" + "---|" * len(rows))
+    sizes = list(rows)
+    growth = len(sizes) > 1
+    print("| | " + " | ".join(f"{n} articles" for n in sizes) + (" | growth N^x |" if growth else " |"))
+    print("|---|" + "---|" * (len(sizes) + growth))
     for key in next(iter(rows.values())):
-        print(f"| {key} | " + " | ".join(f"{rows[n][key]:.3g}" for n in rows) + " |")
+        cells = [f"{rows[n][key]:.3g}" for n in sizes]
+        if growth:  # the exponent between the smallest and the largest size
+            lo, hi = rows[sizes[0]][key], rows[sizes[-1]][key]
+            cells.append(f"{math.log(hi / lo) / math.log(sizes[-1] / sizes[0]):.2f}" if lo > 0 and hi > 0 else "-")
+        print(f"| {key} | " + " | ".join(cells) + " |")
 
 
 if __name__ == "__main__":
