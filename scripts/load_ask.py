@@ -6,7 +6,8 @@ Starts `assistant serve` on loopback over a copy of the seed articles (its index
 built first), then fires the callers at once through gradio_client: ``--callers``
 normal questions, one question with a ``--history-kb`` history, one upload of a
 ``--blob-mb`` file without spaces. Prints p50/p95/max of the normal callers, the
-time of the hostile ones, and how each ended. The machine is what it is (say how
+time of the hostile ones, and how each ended; while the upload is still being indexed
+after that, it asks one question at a time (probes: does the server still answer?). The machine is what it is (say how
 loaded it was when you report the numbers).
 """
 
@@ -103,7 +104,7 @@ def main() -> None:
                 except Exception as exc:  # a refusal by the server is an outcome too
                     outcome = f"{exc.__class__.__name__}: {str(exc)[:120]}"
                 with lock:
-                    results[kind].append((time.perf_counter() - started, outcome))
+                    results.setdefault(kind, []).append((time.perf_counter() - started, outcome))
 
             jobs = [("history", 0)] + [("normal", n) for n in range(args.callers)]
             began = time.perf_counter()
@@ -113,7 +114,12 @@ def main() -> None:
             with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
                 list(pool.map(lambda job: call(*job), jobs))
             wall = time.perf_counter() - began
-            uploader.join(timeout=args.upload_wait_s)
+            probes = []  # one question at a time while the upload is still being indexed: does the server answer?
+            waited = time.perf_counter()
+            while uploader.is_alive() and time.perf_counter() - waited < args.upload_wait_s:
+                call("probe", len(probes))
+                probes.append(results.pop("probe")[0])
+                uploader.join(timeout=2)
             if uploader.is_alive():
                 results["upload"].append((time.perf_counter() - began, f"still indexing after {args.upload_wait_s:g} s more (server stopped)"))
             normal = [t for t, _ in results["normal"]]
@@ -123,6 +129,10 @@ def main() -> None:
             for kind in ("history", "upload"):
                 for seconds, outcome in results[kind]:
                     print(f"{kind}: {seconds:.2f} s, {outcome}")
+            if probes:
+                print(f"{len(probes)} single questions while the upload was indexed: p50 "
+                      f"{statistics.median(t for t, _ in probes):.2f} s, max {max(t for t, _ in probes):.2f} s; "
+                      f"outcomes {sorted({o for _, o in probes})}")
             print(f"the {len(jobs)} questions were done in {wall:.1f} s; load average now {os.getloadavg()[0]:.1f}")
         finally:
             proc.terminate()
