@@ -31,7 +31,7 @@ EXIT_ERROR = 1
 EXIT_BUG = 70  # EX_SOFTWARE: an error the code did not expect
 EXIT_INTERRUPTED = 130  # 128 + SIGINT
 EXIT_TERMINATED = 143  # 128 + SIGTERM
-INTERRUPTED = "Interrupted; the previous index is intact, run the command again to finish."
+INTERRUPTED = "Interrupted; nothing is half-written (an index keeps every article it finished), run the command again to finish."
 
 
 class Terminated(KeyboardInterrupt):

@@ -85,5 +85,5 @@ def watch(ctx: click.Context) -> None:
         watch_sources(indexer, on_event=lambda event: click.echo(event.line()))
     except KeyboardInterrupt:  # Ctrl-C (or SIGTERM) is how one stops watching: not an error
         if indexer.busy:
-            click.echo("an update was interrupted; the previous index is intact", err=True)
+            click.echo("an update was interrupted; every article it finished is indexed, whole", err=True)
     click.echo("stopped watching", err=True)
