@@ -150,11 +150,19 @@ def scan_sources(sources_dir: Path) -> SourceScan:
         except OSError as exc:
             refused.append((source_name(os.fsdecode(os.path.relpath(folder, root))), f"cannot list this folder ({exc.strerror}); check its permissions"))
             continue
+        prefix = "" if folder is root else Path(folder).relative_to(root).as_posix() + "/"
         for entry in entries:
             if entry.name.startswith("."):
                 continue
+            if not entry.is_symlink():  # the common case, from the listing alone (no stat, no resolve)
+                if entry.is_file(follow_symlinks=False):
+                    if os.path.splitext(entry.name)[1].lower() in SUPPORTED_SUFFIXES:
+                        files[source_name(prefix + entry.name)] = Path(entry.path)
+                    continue
+                if not entry.is_dir(follow_symlinks=False):
+                    continue
             path = Path(entry.path)
-            name = source_name(path.relative_to(root).as_posix())
+            name = source_name(prefix + entry.name)
             target = path
             if entry.is_symlink():
                 try:

@@ -26,6 +26,7 @@ from .models import Passage
 from .store import ArticleRecord, ArticleSentences, ChunkRecord, Generation, open_store
 from .store.protocol import StoredChunk
 from .store.folder import check_folder
+from .store.heads_cache import HeadsCache
 from .store.lexical_cache import open_lexical, sync_lexical
 from .store.updater import check_settings
 from .text import detect_language, lexical_tokens
@@ -89,6 +90,7 @@ class Retriever:
         self._chunks: LRU[str, ChunkRecord] = LRU(CACHED_CHUNKS)
         self._stored: LRU[str, StoredChunk] = LRU(CACHED_CHUNKS)  # candidates with their vectors
         self._lexical: LexicalIndex | None = None
+        self._heads_cache = HeadsCache(config.index_dir, config.collection)
 
     @property
     def embedder(self) -> TokenAwareEmbeddings:
@@ -115,7 +117,8 @@ class Retriever:
         if generation is not None:
             check_settings(generation.settings, self.config, self.store.location, for_writing=False)
         self._stored = LRU(CACHED_CHUNKS)  # a renamed file re-tags its chunks: read them again
-        heads = {h.source: h for h in self.store.heads()}
+        cached = self._heads_cache.load(generation)  # the indexing machine's copy, when it is this generation's
+        heads = {h.source: h for h in (cached if cached is not None else self.store.heads())}
         live = {h.article_id: h for h in heads.values() if h.live()}
         if self._lexical is None:
             self._lexical = open_lexical(self.config.index_dir, self.config.collection)

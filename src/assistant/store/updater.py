@@ -32,6 +32,7 @@ from ..embeddings import TokenAwareEmbeddings, canonical_name, load_embeddings
 from ..errors import IndexMismatchError, SourceError
 from ..models import Article, Chunk, IndexReport, Problem
 from .chroma import ChromaStore
+from .heads_cache import HeadsCache
 from .protocol import ArticleSentences
 from .records import MAX_RECORDS_PER_CALL, ArticleRecord, ChunkRecord, FileStat, Generation, StoreSettings
 
@@ -91,6 +92,7 @@ class Updater:
         # Several articles' texts and sentences go in one call: a Chroma call costs more than its records.
         self._pending_texts: list[tuple[str, str]] = []
         self._pending_sentences: list[tuple[str, ArticleSentences]] = []
+        self.heads_cache = HeadsCache(config.index_dir, config.collection)
 
     @property
     def embedder(self) -> TokenAwareEmbeddings:
@@ -104,7 +106,8 @@ class Updater:
         old_gen = store.generation()
         if old_gen is not None:
             check_settings(old_gen.settings, self.config, store.location, for_writing=True)
-        old = {h.source: h for h in store.heads()}
+        cached = self.heads_cache.load(old_gen)  # this machine's copy, when it is of the store's generation
+        old = {h.source: h for h in (cached if cached is not None else store.heads())}
         damaged = self._damaged(old, force_check)
         sources_dir = Path(self.config.sources_dir)
         scan = scan_sources(sources_dir)  # names made printable; links outside sources/ refused
@@ -142,19 +145,25 @@ class Updater:
         changed_heads = [h for s, h in heads.items() if s not in fresh and old.get(s) != h]
         restated = [h for h in changed_heads if h.source in old and old[h.source].with_(stat=h.stat) == h]
         if not fresh and not removed and len(restated) == len(changed_heads) and old_gen is not None:
-            store.put_heads(restated)  # only `stat` moved (a copy, a touch): no new generation for readers
+            if restated:  # only `stat` moved (a copy, a touch): no new generation for readers
+                self.heads_cache.untrust()
+                store.put_heads(restated)
+                self._cache_heads(old_gen, cached is not None, heads, old, [])
             report.chunks_total = sum(h.chunks for h in heads.values() if h.live())
             report.seconds = time.perf_counter() - started
             return report
 
         dimension = self.embedder.dimension if fresh or old_gen is None else old_gen.settings.dimension
+        self.heads_cache.untrust()  # before the first head is written: a killed run leaves no stale copy
         for source, (article, chunks) in fresh.items():
             heads[source] = self._write_article(article, chunks, heads[source])
         self._flush()
         store.put_heads(changed_heads)  # renamed duplicates, new stats
         store.delete_heads(removed)
         number = (old_gen.number if old_gen else 0) + 1
-        store.commit(Generation(number, settings_for(self.config, dimension), datetime.now(timezone.utc).isoformat(timespec="seconds")))
+        generation = Generation(number, settings_for(self.config, dimension), datetime.now(timezone.utc).isoformat(timespec="seconds"))
+        store.commit(generation)
+        self._cache_heads(generation, cached is not None, heads, old, removed)
         # After the commit: content that no head names any more.
         live = {h.article_id for h in heads.values()}
         gone = sorted({h.article_id for h in old.values()} - live)
@@ -163,6 +172,12 @@ class Updater:
         report.chunks_total = sum(h.chunks for h in heads.values() if h.live())
         report.seconds = time.perf_counter() - started
         return report
+
+    def _cache_heads(self, generation: Generation, incremental: bool, heads: dict[str, ArticleRecord],
+                     old: dict[str, ArticleRecord], removed: list[str]) -> None:
+        """The copy of the heads as committed: the run's changes only, when the copy was the previous state."""
+        put = [h for s, h in heads.items() if old.get(s) != h] if incremental else list(heads.values())
+        self.heads_cache.store(generation, put, removed, whole=not incremental)
 
     def _damaged(self, heads: dict[str, ArticleRecord], force: bool) -> set[str]:
         """Articles whose content records are incomplete (a damaged or half-restored store).

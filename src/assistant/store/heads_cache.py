@@ -1,0 +1,95 @@
+"""The article heads as of one generation, cached on the indexing machine.
+
+Listing every head from Chroma costs pages of 300 records, on every run. The writer
+keeps a copy in ``INDEX/cache/COLLECTION/heads.sqlite``, tagged with the generation
+marker it belongs to, and updates only the rows a run changed. The copy is trusted
+only while its tag equals the store's marker; a run marks it untrusted before it
+writes its first head, so a killed run (or another machine's writer) sends the next
+reader back to the store. Readers on the same machine use it too; they never write it.
+A cache that cannot be read or written is simply not used.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable
+from pathlib import Path
+
+from .records import ArticleRecord, Generation
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS head (source TEXT PRIMARY KEY, record TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS tag (one INTEGER PRIMARY KEY CHECK (one = 1), generation TEXT);
+"""
+
+
+def _tag(generation: Generation) -> str:
+    return f"{generation.number}|{generation.last_indexed or ''}|{generation.format_version}"
+
+
+class HeadsCache:
+    def __init__(self, index_dir: Path, collection: str) -> None:
+        self.path = Path(index_dir) / "cache" / collection / "heads.sqlite"
+
+    def _connect(self, create: bool) -> sqlite3.Connection | None:
+        if not create and not self.path.is_file():
+            return None
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            db.executescript(_SCHEMA)
+            return db
+        except (OSError, sqlite3.Error):
+            return None
+
+    def load(self, generation: Generation | None) -> list[ArticleRecord] | None:
+        """The heads of ``generation``, or None when the copy is not that generation's."""
+        if generation is None:
+            return None
+        db = self._connect(create=False)
+        if db is None:
+            return None
+        try:
+            with db:
+                row = db.execute("SELECT generation FROM tag").fetchone()
+                if row is None or row[0] != _tag(generation):
+                    return None
+                return [ArticleRecord.from_metadata(json.loads(r)) for (r,) in db.execute("SELECT record FROM head")]
+        except (sqlite3.Error, ValueError, KeyError, TypeError):
+            return None
+        finally:
+            db.close()
+
+    def untrust(self) -> None:
+        """Before a run writes its first head: until it commits, the copy is not trusted."""
+        self._write(lambda db: db.execute("INSERT OR REPLACE INTO tag (one, generation) VALUES (1, NULL)"))
+
+    def store(self, generation: Generation, put: Iterable[ArticleRecord], deleted: Iterable[str], whole: bool) -> None:
+        """After the commit: ``put``/``deleted`` are the run's changes; ``whole`` = ``put`` is every head."""
+
+        def write(db: sqlite3.Connection) -> None:
+            if whole:
+                db.execute("DELETE FROM head")
+            db.executemany("DELETE FROM head WHERE source = ?", [(s,) for s in deleted])
+            db.executemany("INSERT OR REPLACE INTO head (source, record) VALUES (?, ?)",
+                           [(h.source, json.dumps(h.to_metadata())) for h in put])
+            db.execute("INSERT OR REPLACE INTO tag (one, generation) VALUES (1, ?)", (_tag(generation),))
+
+        self._write(write)
+
+    def _write(self, fn) -> None:  # noqa: ANN001 - one transaction; a failure leaves the copy untrusted
+        db = self._connect(create=True)
+        if db is None:
+            return
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            fn(db)
+            db.execute("COMMIT")
+        except sqlite3.Error:
+            try:
+                db.execute("ROLLBACK")
+            except sqlite3.Error:
+                pass
+        finally:
+            db.close()

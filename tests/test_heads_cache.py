@@ -1,0 +1,94 @@
+"""The indexing machine's copy of the article heads: trusted only for the generation it is tagged with."""
+
+from __future__ import annotations
+
+import shutil
+import signal
+import time
+from pathlib import Path
+
+import pytest
+
+from assistant.api import Assistant
+from assistant.config import Config
+from assistant.store import ArticleRecord, FileStat, Generation
+from assistant.store.heads_cache import HeadsCache
+from assistant.store.records import StoreSettings
+from conftest import cli_args, copy_sources
+
+SETTINGS = StoreSettings("standin:8", 8, 300, 1, "c1")
+
+
+def head(source: str, n: int = 1) -> ArticleRecord:
+    return ArticleRecord(source, f"id-{source}", "h", "T", None, "fr", 10, 1, n, n, FileStat(1, 2, 3))
+
+
+def test_the_copy_is_used_only_for_its_own_generation(tmp_path: Path) -> None:
+    cache = HeadsCache(tmp_path, "archive")
+    g1, g2 = Generation(1, SETTINGS, "2026-01-01T00:00:00+00:00"), Generation(2, SETTINGS, "2026-01-02T00:00:00+00:00")
+    assert cache.load(g1) is None  # no copy yet
+    cache.store(g1, [head("a.txt"), head("b.txt")], [], whole=True)
+    assert sorted(h.source for h in cache.load(g1)) == ["a.txt", "b.txt"]
+    assert cache.load(g2) is None and cache.load(Generation(1, SETTINGS, "another run")) is None
+    cache.untrust()  # a run started writing heads
+    assert cache.load(g1) is None
+    cache.store(g2, [head("c.txt"), head("a.txt", n=5)], ["b.txt"], whole=False)  # the run's changes only
+    assert {h.source: h.chunks for h in cache.load(g2)} == {"a.txt": 5, "c.txt": 1}
+
+
+def test_a_damaged_copy_is_not_used(tmp_path: Path) -> None:
+    cache = HeadsCache(tmp_path, "archive")
+    cache.path.parent.mkdir(parents=True)
+    cache.path.write_bytes(b"not a database" * 50)
+    assert cache.load(Generation(1, SETTINGS, None)) is None
+    cache.store(Generation(1, SETTINGS, None), [head("a.txt")], [], whole=True)  # nor written: no error either
+
+
+def test_runs_on_the_indexing_machine_read_no_heads_from_the_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = Config(sources_dir=copy_sources(tmp_path / "sources"), index_dir=tmp_path / "index", embedding_model="standin:64")
+    Assistant(config).index()
+    from assistant.store.chroma import ChromaStore
+
+    def listing_refused(self: ChromaStore) -> list[ArticleRecord]:
+        raise AssertionError("heads listed from the store")
+
+    monkeypatch.setattr(ChromaStore, "heads", listing_refused)
+    bot = Assistant(config)
+    assert bot.index().unchanged  # from the copy
+    (config.sources_dir / "nouveau.txt").write_text("Un article neuf\n\nLa commune de Brest a ouvert un port.\n", encoding="utf-8")
+    report = bot.index()
+    assert report.added == ["nouveau.txt"]
+    (config.sources_dir / "nouveau.txt").unlink()
+    assert bot.index().removed == ["nouveau.txt"]
+    assert bot.search("le port de Brest")  # the reader took its heads from the copy too (listing refused)
+    monkeypatch.undo()
+    fresh = Assistant(config.with_(index_dir=_copy_without_cache(config.index_dir, tmp_path / "other")))
+    assert sorted(a.source for a in fresh.articles()) == sorted(a.source for a in bot.articles())
+
+
+def test_a_killed_run_leaves_the_copy_untrusted(tmp_path: Path, popen_assistant) -> None:  # noqa: ANN001
+    config = Config(sources_dir=copy_sources(tmp_path / "sources"), index_dir=tmp_path / "index", embedding_model="standin:64")
+    bot = Assistant(config)
+    bot.index()
+    for n in range(40):
+        (config.sources_dir / f"k{n}.txt").write_text(f"Article {n}\n\n" + "Une phrase sur Brest. " * 400, encoding="utf-8")
+    proc = popen_assistant(*cli_args(config, "index"), ASSISTANT_EMBEDDING_MODEL="standin:64")
+    cache = HeadsCache(config.index_dir, config.collection)
+    generation = bot.store.store.generation()
+    deadline = time.monotonic() + 120
+    while cache.load(generation) is not None and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)  # until the run marks the copy untrusted (it is about to write heads)
+    assert proc.poll() is None, "the run ended before it wrote a head; make the articles longer"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=60)
+    assert bot.store.store.generation() == generation  # killed before its commit
+    assert cache.load(generation) is None  # so the next run lists the heads from the store
+    report = Assistant(config).index()
+    assert {f"k{n}.txt" for n in range(40)} <= set(report.added) | set(report.unchanged)
+    assert sorted(h.source for h in cache.load(bot.store.store.generation())) == sorted(
+        p.name for p in config.sources_dir.iterdir())
+
+
+def _copy_without_cache(index: Path, target: Path) -> Path:
+    shutil.copytree(index, target, ignore=shutil.ignore_patterns(".lock", "cache"))
+    return target
