@@ -155,7 +155,7 @@ def test_a_replica_lexical_cache_follows_the_store_article_by_article(store: Chr
     assert sync_lexical(lexical, store, {"a2"}) == (0, 1)
     assert lexical.article_ids() == {"a2"} and lexical.search("a1", 5) == []
     again = open_lexical(tmp_path / "replica", "archive")  # the cache survives a restart
-    assert again.article_ids() == {"a2"} and lexical.search("a2", 5)
+    assert again.article_ids() == {"a2"} and again.search("a2", 5)
 
 
 def test_a_damaged_lexical_cache_is_rebuilt_from_the_store(store: ChromaStore, tmp_path: Path) -> None:
