@@ -321,3 +321,22 @@ def test_serve_stops_cleanly_on_sigterm(seed_copy: Config, popen_assistant) -> N
     assert proc.wait(timeout=120) == 0, seen
     with socket.socket() as again:  # the port is released: the server closed, it was not killed mid-way
         again.bind(("127.0.0.1", port))
+
+
+def test_a_stop_signal_right_after_ready_closes_the_page_cleanly(seed_copy: Config) -> None:
+    """SIGTERM/Ctrl-C between "Web chat ready" and the server's wait is the same clean stop (no exit 143)."""
+    import socket
+
+    from assistant.ui.server import serve as serve_page
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+
+    def interrupted(url: str) -> None:
+        raise KeyboardInterrupt  # what the SIGTERM handler raises, at the worst moment
+
+    serve_page(Assistant(seed_copy), host="127.0.0.1", port=port, auth=None, max_upload_mb=1.0, watch=False,
+               on_ready=interrupted)
+    with socket.socket() as again:  # the port is released: the server was closed
+        again.bind(("127.0.0.1", port))

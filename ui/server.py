@@ -90,10 +90,13 @@ def serve(
             start_watcher(indexer, on_index_event)
 
     threading.Thread(target=warm_up_then_watch, name="warm-up", daemon=True).start()
-    if on_ready is not None:
-        on_ready(local_url)
-    if block:
-        demo.block_thread()
+    try:
+        if on_ready is not None:
+            on_ready(local_url)
+        if block:
+            demo.block_thread()  # returns on Ctrl-C or SIGTERM, after closing the server
+    except KeyboardInterrupt:  # the signal came between "ready" and the wait: the same clean stop
+        demo.close()
     return demo
 
 
