@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.chunking import _pack, chunk_article, embedding_text
+from assistant.chunking import _pack, _units, chunk_article, embedding_text
 from assistant.config import DEFAULT_CHUNK_OVERLAP_SENTENCES, DEFAULT_CHUNK_TOKENS
 from assistant.documents import load_article, parse_article
 from assistant.embeddings import TokenAwareEmbeddings
 from assistant.models import Article, Chunk
-from assistant.text import sentence_spans
+from assistant.text import MAX_WORD_CHARS, sentence_spans, unreadable_runs
 
 from conftest import seed_files
 
@@ -46,11 +46,16 @@ def check_invariants(article: Article, chunks: list[Chunk], embedder: TokenAware
     assert len({c.id for c in chunks}) == len(chunks)
     for before, after in zip(chunks, chunks[1:]):
         assert before.start < after.start and before.end < after.end  # always moves forward, adds text
-    # Nothing of the article is lost: every non-space character lies in some chunk.
-    covered = [False] * len(article.text)
+    # Nothing of the article's prose is lost: every non-space character lies in some chunk,
+    # except in the runs without a word boundary that are left out, which no chunk touches.
+    covered = bytearray(len(article.text))
     for chunk in chunks:
-        covered[chunk.start : chunk.end] = [True] * (chunk.end - chunk.start)
-    assert all(covered[i] for i, ch in enumerate(article.text) if not ch.isspace())
+        covered[chunk.start : chunk.end] = b"\x01" * (chunk.end - chunk.start)
+    left_out = bytearray(len(article.text))
+    for start, end in unreadable_runs(article.text):
+        left_out[start:end] = b"\x01" * (end - start)
+        assert not any(covered[start:end]), f"a chunk covers the run left out at {start}-{end}"
+    assert all(covered[i] or left_out[i] for i, ch in enumerate(article.text) if not ch.isspace())
 
 
 @pytest.mark.parametrize("path", seed_files(), ids=lambda p: p.name[:3])
@@ -107,10 +112,12 @@ def test_a_3000_word_sentence_is_cut_at_spaces_within_the_window(model: str, req
 
 
 def test_a_word_longer_than_the_window_is_cut_inside(e5: TokenAwareEmbeddings) -> None:
-    url = "https://example.org/" + "-".join(f"segment{i}" for i in range(900))
+    url = ("https://example.org/" + "-".join(f"segment{i}" for i in range(900)))[:MAX_WORD_CHARS]
     article = parse_article(f"Un lien très long\n\nVoir {url} pour le détail.".encode(), "url.txt")
-    chunks = chunk_article(article, e5.token_count, 120, 1, e5.max_tokens)
-    check_invariants(article, chunks, e5, 120)
+    assert e5.token_count(url) > 2 * 40
+    chunks = chunk_article(article, e5.token_count, 40, 1, e5.max_tokens)
+    check_invariants(article, chunks, e5, 40)
+    assert not unreadable_runs(article.text)  # a word of MAX_WORD_CHARS is still chunked, in pieces
     assert len(chunks) >= 3
 
 
@@ -126,7 +133,7 @@ def test_overlap_never_produces_a_chunk_without_new_text() -> None:
     # Units (start, end, tokens): with budget 200 and one sentence of overlap, the
     # chunk after [a, b] cannot start at b *and* take c (100 + 150 > 200): it must
     # start at c rather than repeat b alone.
-    one_paragraph = "x" * 40
+    one_paragraph = " " * 40  # between units the chunker makes there is only whitespace (else a run left out)
     units = [(0, 10, 50), (11, 20, 100), (21, 30, 150), (31, 40, 20)]
     assert _pack(units, 200, 1, one_paragraph) == [(0, 20), (21, 40)]
     assert _pack([(0, 5, 10), (6, 9, 10), (10, 20, 10)], 20, 1, one_paragraph) == [(0, 9), (6, 20)]
@@ -205,11 +212,72 @@ def test_punctuated_cjk_is_cut_at_its_full_stops() -> None:
 
 
 @pytest.mark.parametrize("model", ["e5", "minilm"])
-def test_runs_without_spaces_cut_by_bytes_fit_the_real_tokenizers(model: str, request: pytest.FixtureRequest) -> None:
+def test_cjk_without_punctuation_is_cut_where_the_tokenizer_says_a_piece_is_full(model: str, request: pytest.FixtureRequest) -> None:
+    """Cut by bytes, a CJK piece held a third of the budget (3 bytes a character): 5x the chunks to embed."""
     embedder: TokenAwareEmbeddings = request.getfixturevalue(model)
-    text = blob_without_spaces(30_000) + "\n\n" + cjk_text(8_000, False) + "\n\n" + "😀é" * 3_000
-    article = parse_article(f"Titre\n\n{text}".encode(), "blob.txt")
-    budget = min(DEFAULT_CHUNK_TOKENS, embedder.max_tokens)
+    cjk = cjk_text(8_000, False)
+    article = parse_article(f"Titre\n\n{cjk}\n\nLe budget sera voté en décembre.".encode(), "cjk.txt")
+    budget = min(DEFAULT_CHUNK_TOKENS, embedder.max_tokens - embedder.token_count("Titre") - 8)
     chunks = chunk_article(article, embedder.token_count, DEFAULT_CHUNK_TOKENS, 1, embedder.max_tokens)
     check_invariants(article, chunks, embedder, budget)  # counted with the model's own tokenizer
-    assert len(chunks) > 100
+    run_start = article.text.index(cjk)
+    pieces = [c for c in chunks if c.end > run_start and c.start < run_start + len(cjk)]
+    assert pieces[0].start == run_start and pieces[-1].end >= run_start + len(cjk)
+    assert all(a.end == b.start for a, b in zip(pieces, pieces[1:]))  # cut, not overlapped: the pieces tile it
+    # Each piece but the last is full: one more character would not have fitted.
+    for piece in pieces[:-1]:
+        longer = article.text[piece.start : piece.end + 1]
+        assert embedder.token_count(longer) > budget, (embedder.token_count(piece.text), budget)
+    assert chunks[-1].text.endswith("Le budget sera voté en décembre.")
+
+
+def test_a_mixed_run_is_cut_beside_cjk_characters_not_inside_latin_words(e5: TokenAwareEmbeddings) -> None:
+    run = "".join(f"東京都は新しい予算案Budget{i}を発表した" for i in range(400))  # no space, no full stop
+    article = parse_article(f"Titre\n\n{run}".encode(), "mixed.txt")
+    chunks = chunk_article(article, e5.token_count, 120, 0, e5.max_tokens)
+    check_invariants(article, chunks, e5, 120)
+    assert len(chunks) > 5
+    for chunk in chunks[1:]:
+        assert not (article.text[chunk.start - 1].isascii() and article.text[chunk.start].isascii()), chunk.text[:20]
+
+
+# --- runs without a word boundary: left out, offsets exact (issue 12, item 1) ---------
+
+PROSE = (
+    "Le conseil municipal a voté le budget. La séance a duré onze heures.\n\n"
+    "Voir la pièce jointe {blob} pour le détail des chiffres.\n\n"
+    "Le budget sera voté en décembre. Les travaux commencent en mars."
+)
+
+
+def test_a_2_mb_run_without_spaces_is_left_out_and_the_prose_keeps_exact_offsets() -> None:
+    blob = blob_without_spaces(2_000_000)
+    article, chunks, counter = chunk_with_stand_in(PROSE.format(blob=blob), work_per_char=1)
+    bare_article, bare_chunks, _ = chunk_with_stand_in(PROSE.format(blob="X"))
+    check_invariants(article, chunks, counter, DEFAULT_CHUNK_TOKENS)  # type: ignore[arg-type]
+    b0 = article.text.index(blob)
+    assert unreadable_runs(article.text) == [(b0, b0 + len(blob))]
+    # The blob adds no chunk: the same passages as without it, each at its exact place in the text.
+    assert len(chunks) <= len(bare_chunks) + 1  # its sentence is cut in two around it
+    assert all(c.end <= b0 or c.start >= b0 + len(blob) for c in chunks)
+    i = next(i for i, c in enumerate(chunks) if c.text.endswith("Voir la pièce jointe"))
+    assert chunks[i + 1].start == b0 + len(blob) + 1  # after the blob and its space, not before
+    assert chunks[i + 1].text.startswith("pour le détail des chiffres.")
+    assert chunks[-1].text.endswith("Les travaux commencent en mars.")
+    # ...and so do the sentences that get their own vectors (the same units).
+    units = _units(article.text, counter.token_count, 200)
+    assert len(units) <= len(_units(bare_article.text, counter.token_count, 200)) + 1
+    assert all(e <= b0 or s >= b0 + len(blob) for s, e, _ in units)
+
+
+@pytest.mark.parametrize("word", [MAX_WORD_CHARS, MAX_WORD_CHARS + 1])
+def test_the_bound_on_a_word_is_exact(word: int) -> None:
+    text = f"Un lien https://example.org/{'a' * (word - len('https://example.org/'))} ici."
+    assert len(text.split()[2]) == word
+    assert bool(unreadable_runs(text)) is (word > MAX_WORD_CHARS)
+
+
+def test_cjk_and_thai_runs_are_prose_not_unreadable() -> None:
+    thai = "รัฐบาลประกาศงบประมาณใหม่เพื่อช่วยเหลือประชาชน" * 20
+    assert not unreadable_runs(cjk_text(5_000, False) + "\n" + thai)
+    assert unreadable_runs("東京" + "a" * (MAX_WORD_CHARS + 1) + "東京") == [(2, MAX_WORD_CHARS + 3)]

@@ -17,7 +17,8 @@ from assistant.index import CHUNKER_VERSION, IndexStore
 from conftest import MINILM, cli_args, invoke, seed_files
 
 SUMMARY = re.compile(
-    r"^(\d+) added, (\d+) updated, (\d+) removed, (\d+) unchanged(?:, (\d+) duplicate)?(?:, (\d+) skipped)?; "
+    r"^(\d+) added, (\d+) updated, (\d+) removed, (\d+) unchanged(?:, (\d+) duplicate)?(?:, (\d+) skipped)?"
+    r"(?:, \d+ with warnings)?; "
     r"(\d+) chunks embedded, (\d+) in index; \d+\.\ds$"
 )
 GOOD = (
@@ -129,6 +130,38 @@ def test_bad_inputs_are_named_skipped_and_the_rest_indexed(seed_copy: Config) ->
     assert report["chunks_embedded"] == 0 and len(report["unchanged"]) == 7
     assert sorted(p["source"] for p in report["skipped"]) == sorted(expected)
     assert all(p["reason"] for p in report["skipped"])
+
+
+def test_encoded_data_is_left_out_of_the_index_and_named_once(seed_copy: Config) -> None:
+    """Issue 12 item 1: a 2 MB base64 run inside an article would be 7,000 chunks (20 min of e5)."""
+    import base64
+
+    blob = base64.b64encode(bytes(range(256)) * 5860).decode()  # 2,000,000 characters, no space
+    (seed_copy.sources_dir / "attachment.txt").write_text(
+        f"Une image collée dans l’article\n\nLa photo du chantier suit : {blob} Elle date du 3 mars.\n", encoding="utf-8"
+    )
+    (seed_copy.sources_dir / "data.txt").write_text(blob[:300_000], encoding="utf-8")  # nothing else in it
+    result = invoke(cli_args(seed_copy, "index"))
+    assert result.exit_code == 3, result.output  # data.txt is skipped; attachment.txt is indexed
+    m = summary(result.stdout)
+    assert (m.group(1), m.group(6)) == ("1", "1") and "1 with warnings" in result.stdout
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("warning: ")]
+    assert warnings == ["warning: attachment.txt: skipped 2.0 MB without spaces (encoded data?); not searchable, the rest is indexed"]
+    assert "skipped: data.txt: holds no prose, only 300.0 KB without spaces (encoded data?)" in result.stderr
+    assert int(m.group(7)) <= 3  # the prose around the blob, not 7,000 passages
+
+    store = IndexStore(seed_copy)
+    head = next(h for h in store.heads() if h.source == "attachment.txt")
+    text = store.article_text(head.article_id)
+    assert blob in text  # the stored text keeps it: offsets are into the file's own text
+    chunks = [c for c in store.store.iter_chunks() if c.record.source == "attachment.txt"]
+    assert chunks and all(text[c.record.start : c.record.end] == c.text for c in chunks)
+    assert all(blob[:40] not in c.text for c in chunks)
+    assert any(c.text.startswith("Elle date du 3 mars.") for c in chunks)
+
+    again = invoke(cli_args(seed_copy, "index", "--json"))
+    report = json.loads(again.stdout)
+    assert report["warnings"] == [] and "attachment.txt" in report["unchanged"]  # named when it is indexed
 
 
 def test_a_file_vanishing_mid_run_is_skipped_then_handled(seed_copy: Config, monkeypatch: pytest.MonkeyPatch) -> None:

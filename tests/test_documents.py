@@ -409,3 +409,19 @@ def test_punctuation_only_text_is_refused() -> None:
     with pytest.raises(SourceError, match="no words"):
         parse_article("... !!! — *** ---\n\n« » … ;;; ___\n".encode(), "dots.txt")
     assert parse_article("東京\n\n予算案を発表した。\n".encode(), "ja.txt").text  # words in any script count
+
+
+def test_a_file_of_encoded_data_only_is_refused_with_its_size() -> None:
+    import base64
+
+    blob = base64.b64encode(bytes(range(256)) * 6000).decode()  # 2,048,000 characters, no space
+    with pytest.raises(SourceError, match=r"holds no prose, only 2\.0 MB without spaces in 2 runs \(encoded data\?\); add the article's text") as info:
+        parse_article(f"{blob}\n\n{blob[:500]}\n".encode(), "data.txt")
+    assert info.value.source == "data.txt"
+
+
+def test_the_title_is_never_a_run_of_encoded_data() -> None:
+    blob = "0f" * 20_000
+    article = parse_article(f"{blob} Le maire a présenté le budget. Il sera voté en mars.\n".encode(), "hex.txt")
+    assert article.title == "Le maire a présenté le budget."
+    assert article.text.startswith(blob)  # kept in the text: offsets into it stay exact

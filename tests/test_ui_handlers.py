@@ -172,6 +172,15 @@ def test_uploaded_file_is_saved_indexed_and_answerable(bot: Assistant, indexer: 
     assert "48 300" in answer.answer
 
 
+def test_an_upload_with_encoded_data_says_what_was_left_out(indexer: Indexer, tmp_path: Path) -> None:
+    upload = tmp_path / "Piece jointe.txt"
+    upload.write_text("Le chantier du port\n\nLa photo suit : " + "QUJD" * 100_000 + " Elle date du 3 mars.\n", encoding="utf-8")
+    up = handlers_index.add_files(indexer, [str(upload)], 10 * MB, lambda f, _: None)
+    assert up.ok, up.message
+    assert "Added Piece-jointe.txt" in up.message
+    assert "Piece-jointe.txt: indexed in part: skipped 400.0 KB without spaces (encoded data?)" in up.message
+
+
 def test_pasted_article_is_indexed_and_bad_fields_are_named(bot: Assistant, indexer: Indexer) -> None:
     bad = handlers_index.add_text(indexer, "", "du texte", None, MB)
     assert not bad.ok and "title is empty" in bad.message

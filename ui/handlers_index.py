@@ -165,6 +165,7 @@ def _index_saved(
         outcome.errors.append(t("index_failed", lang, ", ".join(s.name for s in saved), exc))
         return
     skipped = {p.source: p.reason for p in result.skipped}
+    warnings = {p.source: p.reason for p in result.warnings}
     seconds = time.perf_counter() - started
     for s in saved:
         if s.name in skipped:
@@ -176,6 +177,8 @@ def _index_saved(
         else:
             outcome.done.append(t("added", lang, s.name, s.title, seconds))
             outcome.added.append(s.name)
+        if s.name in warnings:
+            outcome.done.append(t("indexed_in_part", lang, s.name, warnings[s.name]))
 
 
 def delete_article(

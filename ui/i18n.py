@@ -86,6 +86,7 @@ _WORDS: dict[str, tuple[str, str]] = {  # key: (French, English)
     "same_text": ("{} : même texte que {}, déjà indexé.", "{}: same text as {}, already indexed."),
     "unchanged": ("{} : déjà dans les sources, inchangé.", "{}: already in the sources, unchanged."),
     "not_indexed": ("{} : non indexé : {}", "{}: not indexed: {}"),
+    "indexed_in_part": ("{} : indexé en partie : {}", "{}: indexed in part: {}"),
     "index_failed": ("{} enregistré mais l'indexation a échoué : {}", "saved {} but indexing failed: {}"),
     "reindexed": ("Index à jour : {}", "Index up to date: {}"),
     # status

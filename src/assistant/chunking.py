@@ -3,20 +3,26 @@
 A chunk is a run of whole sentences of the cleaned article text, packed up to
 ``chunk_tokens`` tokens of the embedding model's own tokenizer; consecutive
 chunks share ``overlap_sentences`` sentences. A sentence longer than the budget
-is cut at word boundaries. ``chunk.text == article.text[chunk.start:chunk.end]``
+is cut at word boundaries (between any two characters of a script written without
+spaces, such as CJK). ``chunk.text == article.text[chunk.start:chunk.end]``
 always holds, and the text that is embedded (title + chunk) never exceeds the
 model's window: truncation would silently drop part of a passage.
+
+Runs without a word boundary longer than :data:`~assistant.text.MAX_WORD_CHARS`
+(base64, hex dumps, minified data) are not chunked: no chunk covers them, and the
+article's text keeps them, so every offset stays exact.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 import unicodedata
 from collections.abc import Callable
 
 from .errors import SourceError
 from .models import Article, Chunk
-from .text import sentence_spans
+from .text import SPACELESS_SCRIPTS, readable_sentence_spans
 
 TokenCounter = Callable[[str], int]
 # Room for the "passage: " prefix and special tokens that some counters leave out.
@@ -29,6 +35,11 @@ _MAX_CHARS_PER_TOKEN = 32
 # character, a byte-level BPE token at least one byte) plus what a counter adds: the e5
 # "passage: " prefix (9), its metaspace (1) and two special tokens. 16 leaves room.
 _BYTES_MARGIN = 16
+# Where a piece of an over-long sentence may end: before a space, or beside a character of a
+# script written without spaces (a CJK run is cut between characters, not by its bytes).
+_CUT = re.compile(rf" |(?<=[{SPACELESS_SCRIPTS}])(?=\S)|(?=[{SPACELESS_SCRIPTS}])")
+# Between two units of one chunk there is only whitespace; anything else is a run left out.
+_VISIBLE = re.compile(r"\S")
 
 
 def embedding_text(title: str, text: str) -> str:
@@ -85,9 +96,9 @@ def chunk_article(
 
 
 def _units(text: str, count_tokens: TokenCounter, budget: int) -> list[tuple[int, int, int]]:
-    """Sentences as (start, end, tokens); over-long sentences cut at word boundaries."""
+    """Sentences as (start, end, tokens); over-long sentences cut at word boundaries; unreadable runs left out."""
     units = []
-    for start, end in sentence_spans(text):
+    for start, end in readable_sentence_spans(text):
         # A sentence this long cannot fit: no need to tokenize all of it (it may be megabytes).
         tokens = count_tokens(text[start:end]) if end - start <= budget * _MAX_CHARS_PER_TOKEN else budget + 1
         if tokens <= budget:
@@ -98,14 +109,15 @@ def _units(text: str, count_tokens: TokenCounter, budget: int) -> list[tuple[int
 
 
 def _split_long(text: str, start: int, end: int, count_tokens: TokenCounter, budget: int) -> list[tuple[int, int, int]]:
-    """Cut ``text[start:end]`` into pieces of at most ``budget`` tokens, at spaces when possible.
+    """Cut ``text[start:end]`` into pieces of at most ``budget`` tokens, at :data:`_CUT` places.
 
-    Linear in the length of the text. Between spaces, the tokenizer only sees a
-    window a little larger than the piece being cut (found by doubling a guess that
-    follows the last piece), never the rest of the text. A run without spaces longer
-    than any piece can be (a 2 MB "word", CJK without punctuation) is cut by its
-    UTF-8 length, without the tokenizer: no tokenizer makes more tokens than bytes
-    (see :data:`_BYTES_MARGIN`), so a piece of ``budget - margin`` bytes always fits.
+    Linear in the length of the text. The tokenizer only sees a window a little
+    larger than the piece being cut (found by doubling a guess that follows the last
+    piece), never the rest of the text. CJK without punctuation is cut between
+    characters where the tokenizer says the piece is full (cut by bytes, a piece held
+    a third of the budget). A word longer than any piece can be (a URL, with a small
+    budget) is cut by its UTF-8 length, without the tokenizer: no tokenizer makes
+    more tokens than bytes (see :data:`_BYTES_MARGIN`), so ``budget - margin`` bytes fit.
     """
     pieces = []
     cursor = start
@@ -113,17 +125,17 @@ def _split_long(text: str, start: int, end: int, count_tokens: TokenCounter, bud
     byte_room = budget - _BYTES_MARGIN
     while cursor < end:
         by_bytes = _bytes_fit(text, cursor, end, byte_room)
-        if by_bytes < end and text.find(" ", cursor + 1, by_bytes + 1) < 0:
-            best = _grapheme_start(text, cursor, by_bytes)  # no space before the byte bound: cut there
+        if by_bytes < end and not _CUT.search(text, cursor + 1, by_bytes + 1):
+            best = _grapheme_start(text, cursor, by_bytes)  # no place to cut before the byte bound: cut there
             tokens = _utf8_len(text[cursor:best]) + _BYTES_MARGIN  # an upper bound, kept under the budget
         else:
             limit, fits = _window(text, cursor, end, count_tokens, budget, guess)
             if fits:  # the rest fits in one piece
                 best = limit
-            else:  # text[cursor:limit] is over the budget: cut at its last space that fits
-                spaces = [i for i in range(cursor + 1, limit) if text[i] == " "]
-                found = _last_fitting(spaces, lambda e: count_tokens(text[cursor:e]) <= budget)
-                # the first word fits by its bytes, so some space does; the bound is the fallback
+            else:  # text[cursor:limit] is over the budget: cut at its last place that fits
+                places = [m.start() for m in _CUT.finditer(text, cursor + 1, limit) if not unicodedata.combining(text[m.start()])]
+                found = _last_fitting(places, lambda e: count_tokens(text[cursor:e]) <= budget)
+                # the first word fits by its bytes, so some place does; the bound is the fallback
                 best = found if found is not None else max(cursor + 1, by_bytes)
             tokens = count_tokens(text[cursor:best])
         pieces.append((cursor, best, tokens))
@@ -185,13 +197,19 @@ def _starts_paragraph(text: str, units: list[tuple[int, int, int]], j: int) -> b
     return 0 < j < len(units) and "\n" in text[units[j - 1][1] : units[j][0]]
 
 
+def _follows_a_gap(text: str, units: list[tuple[int, int, int]], j: int) -> bool:
+    """Text that is in no unit (an unreadable run) lies before unit ``j``: no chunk may span it."""
+    return 0 < j < len(units) and _VISIBLE.search(text, units[j - 1][1], units[j][0]) is not None
+
+
 def _pack(units: list[tuple[int, int, int]], budget: int, overlap: int, text: str) -> list[tuple[int, int]]:
     """Greedy packing of units into spans of at most ``budget`` tokens, ``overlap`` units shared.
 
     Paragraphs are respected: a chunk stops at a new paragraph once it is half
     full, and the overlap never reaches back into the previous paragraph, so a
     passage holds whole thoughts (piaf-fr, BM25 alone, 300 tokens: hit@1
-    0.674 -> 0.701). The next chunk starts up to ``overlap`` units back, but
+    0.674 -> 0.701). A chunk always stops before a run left out of the units
+    (see :func:`_follows_a_gap`): its text would cover it. The next chunk starts up to ``overlap`` units back, but
     only with as many of them as still leave room for the next new unit: a
     chunk never repeats its predecessor without adding text.
     """
@@ -200,7 +218,7 @@ def _pack(units: list[tuple[int, int, int]], budget: int, overlap: int, text: st
     while i < len(units):
         j, used = i, 0
         while j < len(units) and (j == i or used + units[j][2] <= budget):
-            if j > i and used >= budget / 2 and _starts_paragraph(text, units, j):
+            if j > i and ((used >= budget / 2 and _starts_paragraph(text, units, j)) or _follows_a_gap(text, units, j)):
                 break
             used += units[j][2]
             j += 1
@@ -212,6 +230,7 @@ def _pack(units: list[tuple[int, int, int]], budget: int, overlap: int, text: st
             nxt > max(i + 1, j - overlap)
             and units[nxt - 1][2] <= room
             and not _starts_paragraph(text, units, nxt)
+            and not _follows_a_gap(text, units, nxt)
         ):
             nxt -= 1
             room -= units[nxt][2]

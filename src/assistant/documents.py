@@ -16,7 +16,7 @@ from pathlib import Path
 from .config import SUPPORTED_SUFFIXES
 from .errors import SourceError
 from .models import Article
-from .text import clean_text, detect_language, sentence_spans
+from .text import clean_text, detect_language, describe_unreadable, readable_sentence_spans, unreadable_runs
 
 MAX_TITLE_CHARS = 160
 
@@ -245,6 +245,8 @@ def parse_article(raw: bytes, source: str) -> Article:
         raise SourceError(source, "no article text found (file is empty or only whitespace); add text or remove it")
     if not _WORD_CHAR.search(text):
         raise SourceError(source, "holds no words, only punctuation or symbols; add the article's text or remove it")
+    if not _has_readable_words(text):
+        raise SourceError(source, f"holds no prose, only {describe_unreadable(text)}; add the article's text or remove it")
     return Article(
         id=article_id_for(text, title),
         source=source,
@@ -254,6 +256,16 @@ def parse_article(raw: bytes, source: str) -> Article:
         content_hash=raw_hash,
         text=text,
     )
+
+
+def _has_readable_words(text: str) -> bool:
+    """A letter or digit outside the runs that chunking leaves out (see :func:`assistant.text.unreadable_runs`)."""
+    cursor = 0
+    for start, end in [*unreadable_runs(text), (len(text), len(text))]:
+        if _WORD_CHAR.search(text, cursor, start):
+            return True
+        cursor = end
+    return False
 
 
 def decode_bytes(raw: bytes, source: str) -> str:
@@ -431,8 +443,8 @@ def _title_date_and_body(
                 seen_title = True
             kept.append(line)
         text = clean_text("\n".join(kept))
-    if not title:
-        spans = sentence_spans(text)
+    if not title:  # the first sentence, never a run of encoded data (it heads every chunk's embedding)
+        spans = readable_sentence_spans(text)
         first_sentence = text[spans[0][0] : spans[0][1]] if spans else Path(source).stem
         title = _short_title(first_sentence)
     if date is None:

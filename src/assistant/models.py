@@ -128,7 +128,7 @@ class Answer:
 
 @dataclass
 class Problem:
-    """A source file that was skipped, and why."""
+    """A source file that was skipped (or indexed in part, in ``IndexReport.warnings``), and why."""
 
     source: str
     reason: str
@@ -143,6 +143,7 @@ class IndexReport:
     duplicates: dict[str, str] = field(default_factory=dict)  # source -> source it duplicates
     skipped: list[Problem] = field(default_factory=list)
     repaired: list[str] = field(default_factory=list)  # indexed articles whose lost records were rewritten
+    warnings: list[Problem] = field(default_factory=list)  # indexed, but part of the file is not searchable
     chunks_embedded: int = 0
     chunks_total: int = 0
     seconds: float = 0.0
@@ -165,6 +166,8 @@ class IndexReport:
             parts.append(f"{len(self.skipped)} skipped")
         if self.repaired:
             parts.append(f"{len(self.repaired)} repaired")
+        if self.warnings:
+            parts.append(f"{len(self.warnings)} with warnings")
         return (
             ", ".join(parts)
             + f"; {self.chunks_embedded} chunks embedded, {self.chunks_total} in index; {self.seconds:.1f}s"

@@ -81,6 +81,64 @@ def _append_trimmed(text: str, a: int, b: int, out: list[tuple[int, int]]) -> No
         out.append((a, b))
 
 
+# --- text that is not prose -----------------------------------------------
+
+# Scripts written without spaces between words (CJK, Thai, Lao, Khmer, Myanmar, Tibetan):
+# a long run of them is prose, and each of their characters is a place a word may end.
+SPACELESS_SCRIPTS = (
+    "\u0e00-\u0eff\u0f00-\u0fff\u1000-\u109f\u1780-\u17ff\u2e80-\u2fdf\u3000-\u303f\u3040-\u31ff"
+    "\u3200-\u33ff\u3400-\u4dbf\u4e00-\u9fff\ua960-\ua97f\uac00-\ud7af\uf900-\ufaff\ufe30-\ufe4f"
+    "\uff00-\uffef\U00020000-\U0003134f"
+)
+# Longer than any word of prose (German compounds, chemical names) and than nearly every
+# URL; shorter than what encoded data makes (base64, hex dumps, minified JSON or code).
+MAX_WORD_CHARS = 256
+# A "word" of more than MAX_WORD_CHARS, from its start (the look-behind keeps the scan linear).
+_UNREADABLE = re.compile(rf"(?<![^\s{SPACELESS_SCRIPTS}])[^\s{SPACELESS_SCRIPTS}]{{{MAX_WORD_CHARS + 1},}}")
+
+
+def unreadable_runs(text: str) -> list[tuple[int, int]]:
+    """(start, end) of the runs without a word boundary longer than :data:`MAX_WORD_CHARS`.
+
+    No question retrieves a passage of base64 or hex, and embedding one costs as much
+    as prose (a 2 MB blob made 7,000 chunks, about 20 minutes of e5): such runs are
+    left out of what is chunked and embedded, and kept in the article's text.
+    """
+    return [m.span() for m in _UNREADABLE.finditer(text)]
+
+
+def readable_sentence_spans(text: str) -> list[tuple[int, int]]:
+    """:func:`sentence_spans` of ``text`` with its :func:`unreadable_runs` cut out (a run ends a sentence)."""
+    spans: list[tuple[int, int]] = []
+    cursor = 0
+    for start, end in [*unreadable_runs(text), (len(text), len(text))]:
+        spans.extend(sentence_spans(text, cursor, start))
+        cursor = end
+    return spans
+
+
+def unreadable_note(text: str) -> str | None:
+    """What :func:`unreadable_runs` leaves out of an indexed ``text``, for the index report; None when nothing is."""
+    what = describe_unreadable(text)
+    return f"skipped {what}; not searchable, the rest is indexed" if what else None
+
+
+def describe_unreadable(text: str) -> str | None:
+    """"2.0 MB without spaces (encoded data?)": the size of :func:`unreadable_runs`, or None."""
+    runs = unreadable_runs(text)
+    if not runs:
+        return None
+    size = sum(len(text[a:b].encode("utf-8", "surrogatepass")) for a, b in runs)
+    count = f" in {len(runs)} runs" if len(runs) > 1 else ""
+    return f"{_bytes(size)} without spaces{count} (encoded data?)"
+
+
+def _bytes(size: int) -> str:
+    if size >= 1_000_000:
+        return f"{size / 1e6:.1f} MB"
+    return f"{size / 1e3:.1f} KB" if size >= 1000 else f"{size} bytes"
+
+
 # --- language --------------------------------------------------------------
 
 _LANG_MARKERS = {

@@ -49,6 +49,8 @@ class IndexEvent:
         text = f"{self.at} {self.reason}: {self.report.summary()}"
         for problem in self.report.skipped:
             text += f"\n  skipped: {problem.source}: {problem.reason}"
+        for problem in self.report.warnings:
+            text += f"\n  warning: {problem.source}: {problem.reason}"
         return text
 
 

@@ -39,6 +39,8 @@ def _print_report(report: IndexReport, as_json: bool) -> None:
         click.echo(f"duplicate: {one_line(source)} has the same text as {one_line(original)}; indexed once", err=True)
     for problem in report.skipped:
         click.echo(f"skipped: {one_line(problem.source)}: {one_line(problem.reason)}", err=True)
+    for problem in report.warnings:
+        click.echo(f"warning: {one_line(problem.source)}: {one_line(problem.reason)}", err=True)
     click.echo(report.summary())
 
 

@@ -31,6 +31,7 @@ from ..documents import content_hash, load_article, read_source, scan_sources, s
 from ..embeddings import TokenAwareEmbeddings, canonical_name, load_embeddings
 from ..errors import IndexMismatchError, SourceError
 from ..models import Article, Chunk, IndexReport, Problem
+from ..text import unreadable_note
 from .chroma import ChromaStore
 from .heads_cache import HeadsCache
 from .protocol import ArticleSentences
@@ -141,6 +142,7 @@ class Updater:
         report.added = [s for s in report.added if s in fresh]
         report.updated = [s for s in report.updated if s in fresh and s not in report.repaired]
         report.unchanged = sorted(s for s, h in heads.items() if h.live() and s not in fresh)
+        report.warnings = [Problem(s, note) for s, (article, _) in fresh.items() if (note := unreadable_note(article.text))]
 
         changed_heads = [h for s, h in heads.items() if s not in fresh and old.get(s) != h]
         restated = [h for h in changed_heads if h.source in old and old[h.source].with_(stat=h.stat) == h]
