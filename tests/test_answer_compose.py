@@ -11,7 +11,7 @@ import pytest
 from assistant.answer import ExtractiveAnswerer, Ranking
 from assistant.lexical import LexicalIndex
 from assistant.models import Passage
-from assistant.selector import AnswererModel
+from assistant.selector import NEVER, AnswererModel
 from assistant.sentence_features import candidates, corpus_knowledge, question_terms
 
 TEXT = (
@@ -29,13 +29,16 @@ def lexical() -> LexicalIndex:
     ])
 
 
-def compose(lexical: LexicalIndex, question: str, probs: dict[str, float], swap: float, ratio: float = 0.9) -> list[str]:
-    passage = Passage("c1", "a.txt", "Contrat", None, "fr", TEXT, 0, len(TEXT), 1.0, 0.85)
+def compose(
+    lexical: LexicalIndex, question: str, probs: dict[str, float], swap: float, ratio: float = 0.9,
+    third: float = NEVER, text: str = TEXT,
+) -> list[str]:
+    passage = Passage("c1", "a.txt", "Contrat", None, "fr", text, 0, len(text), 1.0, 0.85)
     q = question_terms(question, "fr")
-    found = candidates(q, [passage], lexical, lambda p: ("art", TEXT), None)
+    found = candidates(q, [passage], lexical, lambda p: ("art", text), None)
     ranked = sorted(found, key=lambda c: -probs[c.text[:11]])
-    model = AnswererModel(None, None, 0.3, ratio, 0.0, {}, {}, swap)  # type: ignore[arg-type]
-    answerer = ExtractiveAnswerer(lexical, lambda p: ("art", TEXT), None, model)
+    model = AnswererModel(None, None, 0.3, ratio, 0.0, {}, {}, swap, third)  # type: ignore[arg-type]
+    answerer = ExtractiveAnswerer(lexical, lambda p: ("art", text), None, model)
     ranking = Ranking(q, ranked, [probs[c.text[:11]] for c in ranked], 0.9, corpus_knowledge(q, lexical))
     return [group[0][0].text for group in answerer._choose(ranking)]
 
@@ -60,3 +63,23 @@ def test_a_second_sentence_needs_to_be_close_to_the_best(lexical: LexicalIndex) 
     far = compose(lexical, "Quel est le montant du contrat ?", probs, swap=1.01, ratio=0.6)
     assert close == [TEXT.split(". ")[0] + ".", "Le ministère de la Défense n'a pas commenté."]
     assert far == [TEXT.split(". ")[0] + "."]
+
+
+FOUR = (
+    "OpenAI a signé en juin un contrat avec le Pentagone. "
+    "Anthropic propose Claude aux agences pour un dollar. "
+    "Google a ajouté Gemini au catalogue de la GSA. "
+    "Le ministère de la Défense n'a pas commenté."
+)
+
+
+def test_a_third_sentence_is_quoted_only_when_it_reaches_its_own_ratio(lexical: LexicalIndex) -> None:
+    probs = {"OpenAI a si": 0.6, "Anthropic p": 0.4, "Google a aj": 0.35, "Le ministèr": 0.05}
+    question = "Quelles entreprises ont des accords avec le gouvernement ?"
+    two = compose(lexical, question, probs, swap=NEVER, ratio=0.5, third=0.7, text=FOUR)
+    three = compose(lexical, question, probs, swap=NEVER, ratio=0.5, third=0.55, text=FOUR)
+    assert [t[:11] for t in two] == ["OpenAI a si", "Anthropic p"]
+    assert [t[:11] for t in three] == ["OpenAI a si", "Anthropic p", "Google a aj"]
+    # never more than three, however close the rest
+    probs["Le ministèr"] = 0.34
+    assert len(compose(lexical, question, probs, swap=NEVER, ratio=0.1, third=0.1, text=FOUR)) == 3

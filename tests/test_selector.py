@@ -14,7 +14,7 @@ from assistant.selector import DEFAULT_MODEL_PATH, LogisticModel, load_model, mo
 from assistant.sentence_features import QUESTION_FEATURES, SENTENCE_FEATURES
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
-from train_answerer import fit_logistic, fit_trees  # noqa: E402
+from train_answerer import fit_conditional_logit, fit_logistic, fit_trees  # noqa: E402
 
 
 def data(n: int = 600, d: int = 4, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -47,6 +47,32 @@ def test_tree_export_matches_scikit_learn_with_missing_values() -> None:
     assert ((probs > 0.5) == (fresh[:, 0] - 0.7 * np.nan_to_num(fresh[:, 1]) > 0)).mean() > 0.8
 
 
+def test_conditional_logit_ranks_within_each_question_and_gives_probabilities() -> None:
+    """Feature 0 is the same for all of a question's sentences (questions with few candidates
+    have a high one), feature 1 tells them apart. A pointwise fit leans on feature 0 (few
+    candidates: a high share of answers); the conditional logit, which compares sentences of
+    one question, gives it no weight at all, and ranks by feature 1."""
+    rng = np.random.RandomState(3)
+    sizes = rng.randint(3, 30, size=300)
+    groups = np.repeat(np.arange(len(sizes)), sizes)
+    few = np.repeat(-np.log(sizes) + 0.1 * rng.randn(len(sizes)), sizes)
+    signal = rng.randn(len(groups))
+    y = np.zeros(len(groups), dtype=int)
+    for q in range(len(sizes)):  # the answer sentence: the question's highest signal, give or take noise
+        rows = np.where(groups == q)[0]
+        y[rows[np.argmax(signal[rows] + 0.3 * rng.randn(len(rows)))]] = 1
+    x = np.column_stack([few, signal])
+    pointwise = fit_logistic(x, y, ("few", "signal"))
+    model = fit_conditional_logit(x, y, ("few", "signal"), groups)
+    assert isinstance(model, LogisticModel)
+    assert pointwise.coef[0] > 0.1 and abs(model.coef[0]) < 1e-6 < model.coef[1]
+    probs = model.probabilities(x)
+    assert np.all((probs > 0) & (probs < 1))
+    assert abs(probs.mean() - y.mean()) < 0.02  # Platt scaling: probabilities on the labels' scale
+    chosen = [np.where(groups == q)[0][np.argmax(probs[groups == q])] for q in range(len(sizes))]
+    assert chosen == [np.where(groups == q)[0][np.argmax(signal[groups == q])] for q in range(len(sizes))]
+
+
 def test_bundled_model_loads_and_round_trips() -> None:
     model = load_model(DEFAULT_MODEL_PATH)
     assert model.sentence.features == SENTENCE_FEATURES
@@ -63,6 +89,13 @@ def test_actor_swap_ratio_round_trips_and_defaults_for_older_files() -> None:
     assert model_from_dict(json.loads(json.dumps(data_))).actor_swap_ratio == data_["actor_swap_ratio"]
     del data_["actor_swap_ratio"]  # a file written before the rule had its own setting
     assert model_from_dict(data_).actor_swap_ratio == data_["second_sentence_ratio"]
+
+
+def test_third_sentence_ratio_round_trips_and_older_files_quote_no_third_sentence() -> None:
+    data_ = load_model(DEFAULT_MODEL_PATH).to_dict()
+    assert model_from_dict(json.loads(json.dumps(data_))).third_sentence_ratio == data_["third_sentence_ratio"]
+    del data_["third_sentence_ratio"]
+    assert model_from_dict(data_).third_sentence_ratio > 1.0
 
 
 def test_missing_model_file_names_the_file_and_the_fix(tmp_path: Path) -> None:

@@ -13,9 +13,9 @@ How it decides (the model is fitted by ``scripts/train_answerer.py``):
    question's words, the answer is a refusal with the closest passages;
 3. the best sentence is quoted; a heading only when a title is asked for; if it
    leans on an anaphor or lacks the actor a who-question asks for, the sentence
-   that names the actor is quoted before it (``actors``); a second sentence is
-   added when it is nearly as likely and says something else; other outlets that
-   state the same fact are cited on the same sentence.
+   that names the actor is quoted before it (``actors``); a second (and a third)
+   sentence is added when it is nearly as likely and says something else; other
+   outlets that state the same fact are cited on the same sentence.
 """
 
 from __future__ import annotations
@@ -194,15 +194,19 @@ class ExtractiveAnswerer:
                     groups.append([(antecedent, p_best)])
         groups.append([(best, p_best), *self._corroborating(best, p_best, pairs)])
         used = {id(c) for g in groups for c, _ in g}
+        # Further sentences, each only when nearly as likely as the best (the n-th extra one
+        # must reach the n-th ratio): the selector's top two or three, when it hesitates.
+        ratios = (self.model.second_sentence_ratio, self.model.third_sentence_ratio)
+        added = 0
         for other, p in pairs[1:]:
-            if p < max(p_best * self.model.second_sentence_ratio, self.model.min_sentence_probability):
+            if added == len(ratios) or p < max(p_best * ratios[added], self.model.min_sentence_probability):
                 break
             if id(other) in used or any(_overlap(other.stems, c.stems) >= SAME_FACT_OVERLAP for g in groups for c, _ in g):
                 continue
             if actors.needs_actor(q.kind, q.text, other.text, other.passage.lang):
-                continue  # a second sentence must stand on its own
+                continue  # a further sentence must stand on its own
             groups.append([(other, p)])
-            break
+            added += 1
         return groups
 
     def _antecedent(self, cand: Candidate, q: QuestionTerms) -> Candidate | None:

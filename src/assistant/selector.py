@@ -32,6 +32,7 @@ from .sentence_features import QUESTION_FEATURES, SENTENCE_FEATURES
 
 DEFAULT_MODEL_PATH = Path(__file__).with_name("answerer_model.json")
 FORMAT_VERSION = 1
+NEVER = 1.01  # a ratio above 1: no other sentence is ever that close to the best
 
 
 class Classifier(Protocol):
@@ -105,6 +106,8 @@ class AnswererModel:
     # When the best sentence lacks the actor, a sentence that names it replaces it only when it is
     # this close; otherwise the best is kept and the sentence naming the actor is quoted before it.
     actor_swap_ratio: float = 0.8
+    # A third sentence is quoted when its probability is this close to the best (above 1: never).
+    third_sentence_ratio: float = NEVER
 
     def threshold_for(self, lang: str) -> float:
         return self.refusal_thresholds.get(lang, self.refusal_threshold)
@@ -119,6 +122,7 @@ class AnswererModel:
             "second_sentence_ratio": self.second_sentence_ratio,
             "min_sentence_probability": self.min_sentence_probability,
             "actor_swap_ratio": self.actor_swap_ratio,
+            "third_sentence_ratio": self.third_sentence_ratio,
             "provenance": self.provenance,
         }
 
@@ -153,6 +157,7 @@ def model_from_dict(data: dict[str, Any]) -> AnswererModel:
         provenance=dict(data.get("provenance", {})),
         refusal_thresholds={str(k): float(v) for k, v in data.get("refusal_thresholds", {}).items()},
         actor_swap_ratio=float(data.get("actor_swap_ratio", data["second_sentence_ratio"])),
+        third_sentence_ratio=float(data.get("third_sentence_ratio", NEVER)),  # files older than the rule
     )
 
 
