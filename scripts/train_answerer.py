@@ -46,6 +46,7 @@ CACHE = ROOT / "reports" / "answerer"
 # shares of answerable questions are refused, pooled and in every fold (targets: piaf-fr 8 %,
 # squad2-en 20 %, with margin).
 MAX_FALSE_REFUSALS = {"fr": 0.06, "en": 0.18}
+TREES_AUC_MARGIN = 0.03
 MIN_FOLD_QUESTIONS = 50  # folds with fewer answerable questions of a language are not held to it
 RATIOS = (0.2, 0.3, 0.4, 0.5, 0.6, 0.8, NEVER)
 THIRD_RATIOS = (0.4, 0.5, 0.6, 0.7, 0.8, NEVER)
@@ -399,11 +400,14 @@ def main(argv: list[str] | None = None) -> int:
                "threshold": threshold, **scores(train, composed)}
         comparisons[f"{sel_kind}+{ans_kind}"] = row
         print(f"{sel_kind:>8} selector + {ans_kind:>8} answerability (out-of-fold): {row}", flush=True)
-        # Trees must beat the logistic model clearly to be chosen: they are slower to run
-        # and their file is hundreds of KB instead of a few. Answerability is judged on the real
-        # questions (the synthetic negatives are easy: gibberish, off-topic).
+        # Trees must beat the logistic model clearly to be chosen: they are slower to run and
+        # their file is hundreds of KB instead of a few. Answerability is judged on the real
+        # questions (the synthetic negatives are easy: gibberish, off-topic); there, trees gained
+        # 0.02 of AUC (2026-11-27) but, at their refusal points, refused 3 points more of the
+        # answerable English questions for 0.006 more of the unanswerable ones: a gain of AUC
+        # below TREES_AUC_MARGIN does not show where the answer is decided.
         key = (round(row["selector_top1"] - 0.01 * (sel_kind == "trees"), 3),
-               round(row["answerability_auc_real"] - 0.01 * (ans_kind == "trees"), 3))
+               round(row["answerability_auc_real"] - TREES_AUC_MARGIN * (ans_kind == "trees"), 3))
         if best is None or key > best[0]:
             best = (key, sel_kind, ans_kind, oof, threshold)
     report["comparisons"] = comparisons
