@@ -55,6 +55,7 @@ ACTOR_SWAP_RATIOS = (0.8, NEVER)
 # The answer rule maximises accuracy minus this price per word of the mean answer: ten more
 # words on average must buy two points of accuracy (a longer answer costs the reader time).
 WORD_PRICE = 0.002
+RULE_TIE = 0.001
 
 
 # --- classifiers ----------------------------------------------------------------
@@ -422,7 +423,11 @@ def main(argv: list[str] | None = None) -> int:
     # a further sentence costs the reader time, and it is quoted only where it pays.
     def mean_of(r: dict[str, float], suffix: str) -> float:
         return float(np.mean([v for k, v in r.items() if k.endswith(suffix)]))
-    rule = max(rules, key=lambda k: mean_of(rule_rows[k], "_accuracy") - WORD_PRICE * mean_of(rule_rows[k], "_answer_words"))
+    def value(k: Rule) -> float:
+        return mean_of(rule_rows[k], "_accuracy") - WORD_PRICE * mean_of(rule_rows[k], "_answer_words")
+    # Rules this close to the best are ties (the objective is flat there): the shortest answers win.
+    top = max(value(k) for k in rules)
+    rule = min((k for k in rules if value(k) >= top - RULE_TIE), key=lambda k: mean_of(rule_rows[k], "_answer_words"))
     report["answer_rules"] = {k.label(): v for k, v in rule_rows.items()}
     report["chosen"] = {"selector": sel_kind, "answerability": ans_kind, "threshold": threshold,
                         "second_sentence_ratio": rule.ratio, "third_sentence_ratio": rule.third,

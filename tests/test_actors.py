@@ -28,6 +28,11 @@ def test_needs_actor() -> None:
     assert needs_actor(OTHER, "Quand ?", "It was signed in June.", "en")
     assert not needs_actor(PERSON, QUESTION, "OpenAI a signé en juin un contrat avec le Pentagone.", "fr")
     assert not needs_actor(OTHER, "Quand ?", "Le contrat a été signé en juin.", "fr")
+    # A demonstrative whose noun phrase names the actor stands on its own; a pronoun does not.
+    assert not needs_actor(OTHER, "Avec quel organisme ?", "Cette manœuvre stratégique d’Anthropic intervient après l’accord.", "fr")
+    assert not needs_actor(OTHER, "When?", "This deal with OpenAI was signed in June.", "en")
+    assert needs_actor(OTHER, "Quand ?", "Il a signé avec OpenAI en juin.", "fr")
+    assert needs_actor(OTHER, "Quand ?", "Ce dernier a signé avec OpenAI en juin.", "fr")
 
 
 def test_antecedent_skips_other_anaphors_and_crosses_a_paragraph() -> None:

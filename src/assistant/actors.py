@@ -48,9 +48,22 @@ def names_someone(sentence: str, lang: str, question: str = "") -> bool:
 
 
 def needs_actor(question_kind: str, question: str, sentence: str, lang: str) -> bool:
-    if ANAPHOR_START.match(sentence):
+    if ANAPHOR_START.match(sentence) and not _opening_names(sentence):
         return True
     return question_kind == PERSON and not holds(PERSON, sentence, question) and not names_someone(sentence, lang, question)
+
+
+_DEMONSTRATIVE = re.compile(r"^\W*(?:cette|cet|ces|ce|this|these|that|those)\s+(?!derni)", re.IGNORECASE)
+OPENING_WORDS = 5
+
+
+def _opening_names(sentence: str) -> bool:
+    """True for a demonstrative whose own words name the actor: "Cette manœuvre stratégique
+    d’Anthropic intervient…" says who; "Cette offre intervient…" and "Il a signé avec OpenAI" do not."""
+    if not _DEMONSTRATIVE.match(sentence):
+        return False
+    opening = " ".join(sentence.split()[1 : 1 + OPENING_WORDS])
+    return bool(_CAPITALISED.search(opening))
 
 
 def antecedent_span(text: str, start: int, lang: str, question: str) -> tuple[int, int] | None:
