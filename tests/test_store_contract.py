@@ -14,6 +14,7 @@ import pytest
 
 from assistant.config import Config
 from assistant.store import ArticleRecord, ArticleSentences, ChromaStore, ChunkRecord, FileStat, Generation, open_store
+from assistant.store.sentence_packs import pack, pack_count, per_pack
 from assistant.store.records import MAX_DOCUMENT_BYTES, MAX_METADATA_CHARS, MAX_RECORDS_PER_CALL, StoreSettings
 from tests.chroma_server import ChromaServer
 from tests.stand_in import StandInEmbeddings
@@ -103,17 +104,58 @@ def test_metadata_values_are_capped(store: ChromaStore) -> None:
 
 
 def test_sentences_round_trip_in_text_order(store: ChromaStore) -> None:
-    spans = np.asarray([(i * 10, i * 10 + 9) for i in range(MANY)][::-1], dtype=np.int64)
+    spans = np.asarray([(i * 10, i * 10 + 9) for i in range(MANY)], dtype=np.int64)
     vectors = EMBED.passage_vectors([str(s) for s in spans[:, 0]])
     store.put_sentences("a1", ArticleSentences(spans, vectors))
     store.put_sentences("a2", ArticleSentences(spans[:2], vectors[:2]))
-    assert store.sentence_count("a1") == MANY
+    assert pack_count(MANY, EMBED.dimension) > 1  # the vectors of "a1" span several records
+    assert store.has_sentences("a1", pack_count(MANY, EMBED.dimension)) and not store.has_sentences("none", 1)
     got = store.sentences(["a1", "a2", "none"])
     assert set(got) == {"a1", "a2"}
-    order = np.argsort(spans[:, 0])
-    assert np.array_equal(got["a1"].spans, spans[order])
-    assert np.allclose(got["a1"].vectors, vectors[order], atol=1e-6)
-    assert list(got["a1"].within(0, 30)) == [0, 1, 2]
+    assert np.array_equal(got["a1"].spans, spans)
+    assert np.allclose(got["a1"].vectors, vectors, atol=0.01)  # quantised to int8 per vector
+    assert list(got["a2"].within(0, 30)) == [0, 1]
+
+
+def test_one_record_per_sentence_of_an_older_index_is_still_read_and_deleted(store: ChromaStore) -> None:
+    old = store.client.api().get_or_create_collection(f"{store.client.collection}-sentences", embedding_function=None)
+    spans = [(20, 29), (0, 9)]  # stored in any order, read in text order
+    old.upsert(ids=[f"old:{s}-{e}" for s, e in spans], embeddings=EMBED.passage_vectors(["b", "a"]),
+               metadatas=[{"article_id": "old", "start": s, "end": e} for s, e in spans])
+    store = ChromaStore(store.client)  # a process opening that index
+    store.put_sentences("new", ArticleSentences(np.asarray([[0, 4]]), EMBED.passage_vectors(["n"])))
+    got = store.sentences(["old", "new"])
+    assert np.array_equal(got["old"].spans, [[0, 9], [20, 29]])
+    assert np.allclose(got["old"].vectors, EMBED.passage_vectors(["a", "b"]), atol=1e-6)
+    assert store.counts()["sentences"] == 3 and store.article_ids_with("sentences") == {"old": 2, "new": 1}
+    store.delete_articles(["old"])
+    assert old.count() == 0 and set(store.sentences(["old", "new"])) == {"new"}
+
+
+def test_sentence_vectors_are_few_records_of_bounded_size(store: ChromaStore) -> None:
+    dimension = 1024  # a large model: fewer sentences per record
+    spans = np.asarray([(i * 10, i * 10 + 9) for i in range(10 * per_pack(dimension) + 3)], dtype=np.int64)
+    rng = np.random.default_rng(0)
+    vectors = rng.standard_normal((len(spans), dimension)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    written = store.put_sentences("big", ArticleSentences(spans, vectors))
+    assert written == pack_count(len(spans), dimension) == 11 == store.counts()["sentences"]
+    for _, meta in pack("big", ArticleSentences(spans, vectors)):  # Chroma Cloud's quotas
+        assert len(meta) <= 32 and all(len(str(v).encode()) <= 4096 for v in meta.values())
+    query = vectors[0] + rng.standard_normal(dimension).astype(np.float32) * 0.05
+    query /= np.linalg.norm(query)
+    moved = store.sentences(["big"])["big"].vectors @ query - vectors @ query
+    assert np.abs(moved).max() < 2e-3  # what the answerer reads: cosines with the question
+
+
+def test_an_incomplete_set_of_sentence_records_is_not_read(store: ChromaStore) -> None:
+    spans = np.asarray([(i, i + 1) for i in range(MANY)], dtype=np.int64)
+    vectors = EMBED.passage_vectors([str(i) for i in range(MANY)])
+    records = pack("a1", ArticleSentences(spans, vectors))
+    store._col("sentences").upsert(  # a run killed between two writes of the same article
+        ids=[records[0][0]], metadatas=[records[0][1]], embeddings=[[1.0]]
+    )
+    assert store.sentences(["a1"]) == {} and not store.has_sentences("a1", len(records))
 
 
 def test_deleting_articles_removes_their_records_only(store: ChromaStore) -> None:

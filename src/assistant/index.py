@@ -126,7 +126,7 @@ class IndexStore:
 
     def _check(self, live: list[ArticleRecord]) -> None:
         have = {kind: self.store.article_ids_with(kind) for kind in ("chunks", "texts", "sentences")}
-        need = {"chunks": lambda h: h.chunks, "texts": lambda h: h.text_parts, "sentences": lambda h: h.sentences}
+        need = {"chunks": lambda h: h.chunks, "texts": lambda h: h.text_parts, "sentences": lambda h: h.sentence_records}
         damaged = [
             (h.source, kind) for h in live for kind in need if have[kind].get(h.article_id, 0) < need[kind](h)
         ]

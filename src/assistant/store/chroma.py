@@ -6,8 +6,11 @@ archives can share one server)::
     NAME-articles   one head per source file (ArticleRecord); readers trust only these
     NAME-chunks     chunk vectors, texts and citation metadata (id = content hash)
     NAME-texts      cleaned article texts, cut into documents of <= 16 KB
-    NAME-sentences  one vector per sentence, with its span in the cleaned text
+    NAME-sentence-packs  each article's sentence vectors and spans, packed (``sentence_packs``)
     NAME-meta       the generation marker, written last by each run
+
+Indexes written before packs also have ``NAME-sentences`` (one record per
+sentence): still read, and emptied as their articles are re-indexed or removed.
 
 Collections without a meaningful vector carry a constant one-number vector:
 Chroma wants one per record, and no embedding function may run on our behalf.
@@ -24,11 +27,14 @@ import numpy as np
 from .clients import StoreClient, guard
 from .protocol import ArticleSentences, StoredChunk
 from .records import MAX_RECORDS_PER_CALL, ArticleRecord, ChunkRecord, Generation, split_text
+from .sentence_packs import from_rows, pack, pack_ids, unpack
 
 T = TypeVar("T")
 _NO_VECTOR = [1.0]
 _GENERATION_ID = "generation"
 KINDS = ("articles", "chunks", "texts", "sentences", "meta")
+_SUFFIX = {"sentences": "sentence-packs"}
+_LEGACY_SENTENCES = "sentences"  # one record per sentence, before packs
 
 
 def _slices(items: list[T]) -> Iterator[list[T]]:
@@ -45,14 +51,23 @@ class ChromaStore:
         self.client = client
         self.location = client.location
         self._collections: dict[str, Any] = {}
+        self._legacy: Any = None  # NAME-sentences of an index written before packs (False: there is none)
 
     def _col(self, kind: str) -> Any:
         if kind not in self._collections:
-            space = {"hnsw:space": "cosine"} if kind in ("chunks", "sentences") else None
+            space = {"hnsw:space": "cosine"} if kind == "chunks" else None
             self._collections[kind] = self.client.api().get_or_create_collection(
-                f"{self.client.collection}-{kind}", metadata=space, embedding_function=None
+                f"{self.client.collection}-{_SUFFIX.get(kind, kind)}", metadata=space, embedding_function=None
             )
         return self._collections[kind]
+
+    def _legacy_sentences(self) -> Any:
+        """The one-record-per-sentence collection of an older index, or None (looked up once)."""
+        if self._legacy is None:
+            name = f"{self.client.collection}-{_LEGACY_SENTENCES}"
+            names = {getattr(c, "name", c) for c in self._call(self.client.api().list_collections)}
+            self._legacy = self._call(lambda: self.client.api().get_collection(name)) if name in names else False
+        return self._legacy or None
 
     def _call(self, fn: Callable[[], T]) -> T:
         """Run ``fn``; a collection dropped meanwhile (another process rebuilt) is reopened once."""
@@ -65,10 +80,11 @@ class ChromaStore:
                 self._collections.clear()
                 return fn()
 
-    def _pages(self, kind: str, include: list[str], where: dict[str, Any] | None = None) -> Iterator[dict[str, Any]]:
+    def _pages(self, kind: str, include: list[str], where: dict[str, Any] | None = None, collection: Any = None) -> Iterator[dict[str, Any]]:
         offset = 0
         while True:
-            page = self._call(lambda: self._col(kind).get(where=where, include=include, limit=MAX_RECORDS_PER_CALL, offset=offset))
+            col = collection if collection is not None else self._col(kind)
+            page = self._call(lambda: col.get(where=where, include=include, limit=MAX_RECORDS_PER_CALL, offset=offset))
             yield page
             offset += len(page["ids"])
             if len(page["ids"]) < MAX_RECORDS_PER_CALL:
@@ -125,24 +141,22 @@ class ChromaStore:
                 documents=[r[1] for r in batch], metadatas=[r[2] for r in batch],
             ))
 
-    def sentence_count(self, article_id: str) -> int:
-        return sum(len(p["ids"]) for p in self._pages("sentences", [], {"article_id": article_id}))
+    def has_sentences(self, article_id: str, packs: int) -> bool:
+        """Whether all ``packs`` sentence records of an article are stored."""
+        ids = pack_ids(article_id, packs)
+        return all(len(self._call(lambda: self._col("sentences").get(ids=s, include=[]))["ids"]) == len(s) for s in _slices(ids))
 
-    def put_sentences(self, article_id: str, sentences: ArticleSentences) -> None:
-        self.put_sentences_of([(article_id, sentences)])
+    def put_sentences(self, article_id: str, sentences: ArticleSentences) -> int:
+        return self.put_sentences_of([(article_id, sentences)])
 
-    def put_sentences_of(self, articles: list[tuple[str, ArticleSentences]]) -> None:
-        """Sentence vectors of several articles, in calls of <= 300 records (one call costs more than its records)."""
-        rows = [
-            (f"{aid}:{int(s)}-{int(e)}", {"article_id": aid, "start": int(s), "end": int(e)}, vec)
-            for aid, sentences in articles
-            for (s, e), vec in zip(sentences.spans, sentences.vectors)
-        ]
+    def put_sentences_of(self, articles: list[tuple[str, ArticleSentences]]) -> int:
+        """Sentence vectors of several articles, packed, in calls of <= 300 records; returns the records written."""
+        rows = [record for aid, sentences in articles for record in pack(aid, sentences)]
         for batch in _slices(rows):
             self._call(lambda: self._col("sentences").upsert(
-                ids=[r[0] for r in batch], metadatas=[r[1] for r in batch],
-                embeddings=np.asarray([r[2] for r in batch], dtype=np.float32),
+                ids=[r[0] for r in batch], metadatas=[r[1] for r in batch], embeddings=[_NO_VECTOR] * len(batch),
             ))
+        return len(rows)
 
     def put_heads(self, heads: list[ArticleRecord]) -> None:
         for batch in _slices(heads):
@@ -157,25 +171,28 @@ class ChromaStore:
 
     def delete_articles(self, article_ids: list[str]) -> None:
         """Chunks, texts and sentences of articles that no head names any more."""
-        for kind in ("chunks", "texts", "sentences"):
+        cols = [self._col(kind) for kind in ("chunks", "texts", "sentences")]
+        legacy = self._legacy_sentences()
+        for col in cols + ([legacy] if legacy is not None else []):
             for batch in _slices(article_ids):
                 while True:  # deleted by id, in pages: Chroma Cloud caps every call at 300 records
-                    got = self._call(lambda: self._col(kind).get(
+                    got = self._call(lambda: col.get(
                         where={"article_id": {"$in": batch}}, include=[], limit=MAX_RECORDS_PER_CALL
                     ))
                     if not got["ids"]:
                         break
-                    self._call(lambda: self._col(kind).delete(ids=got["ids"]))
+                    self._call(lambda: col.delete(ids=got["ids"]))
 
     def drop(self) -> None:
         """Delete the archive's collections (``index --rebuild``)."""
         api = self.client.api()
         names = {getattr(c, "name", c) for c in self._call(api.list_collections)}
-        for kind in KINDS:
-            name = f"{self.client.collection}-{kind}"
+        for suffix in [_SUFFIX.get(kind, kind) for kind in KINDS] + [_LEGACY_SENTENCES]:
+            name = f"{self.client.collection}-{suffix}"
             if name in names:
                 self._call(lambda: api.delete_collection(name))
         self._collections.clear()
+        self._legacy = None
 
     # --- reading ---------------------------------------------------------------
 
@@ -222,26 +239,62 @@ class ChromaStore:
             pieces.update((int(m["part"]), d) for d, m in zip(got["documents"], got["metadatas"]))
         return "".join(pieces[i] for i in range(parts)) if len(pieces) == parts else None
 
-    def sentences(self, article_ids: list[str]) -> dict[str, ArticleSentences]:
-        rows: dict[str, list[tuple[int, int, Any]]] = {}
+    # --- sentence rows of an index written before packs -------------------------
+
+    def legacy_sentence_articles(self, limit: int = MAX_RECORDS_PER_CALL) -> list[str]:
+        """Up to ``limit`` articles that still have one-record-per-sentence rows ([] when none)."""
+        legacy = self._legacy_sentences()
+        if legacy is None:
+            return []
+        got = self._call(lambda: legacy.get(include=[], limit=limit))
+        return list(dict.fromkeys(i.split(":", 1)[0] for i in got["ids"]))
+
+    def legacy_sentences(self, article_ids: list[str]) -> dict[str, ArticleSentences]:
+        legacy = self._legacy_sentences()
+        out: dict[str, ArticleSentences] = {}
+        for batch in _slices(article_ids) if legacy is not None else []:
+            pages = self._pages("sentences", ["metadatas", "embeddings"], {"article_id": {"$in": batch}}, legacy)
+            out.update(from_rows((m, v) for page in pages for m, v in zip(page["metadatas"], page["embeddings"])))
+        return out
+
+    def delete_legacy_sentences(self, article_ids: list[str]) -> None:
+        """Rows of articles now packed; the collection itself once it is empty."""
+        legacy = self._legacy_sentences()
+        if legacy is None:
+            return
         for batch in _slices(article_ids):
-            for page in self._pages("sentences", ["metadatas", "embeddings"], {"article_id": {"$in": batch}}):
-                for meta, vec in zip(page["metadatas"], page["embeddings"]):
-                    rows.setdefault(str(meta["article_id"]), []).append((int(meta["start"]), int(meta["end"]), vec))
-        out = {}
-        for aid, items in rows.items():
-            items.sort(key=lambda r: (r[0], r[1]))
-            spans = np.asarray([(s, e) for s, e, _ in items], dtype=np.int64).reshape(-1, 2)
-            out[aid] = ArticleSentences(spans, np.asarray([v for _, _, v in items], dtype=np.float32))
+            while ids := self._call(lambda: legacy.get(where={"article_id": {"$in": batch}}, include=[], limit=MAX_RECORDS_PER_CALL))["ids"]:
+                self._call(lambda: legacy.delete(ids=ids))
+        if self._call(legacy.count) == 0:
+            self._call(lambda: self.client.api().delete_collection(legacy.name))
+            self._legacy = False
+
+    def sentences(self, article_ids: list[str]) -> dict[str, ArticleSentences]:
+        wanted = list(dict.fromkeys(article_ids))
+        out: dict[str, ArticleSentences] = {}
+        for batch in _slices(wanted):
+            metas = [m for page in self._pages("sentences", ["metadatas"], {"article_id": {"$in": batch}}) for m in page["metadatas"]]
+            out.update(unpack(metas))
+        rest = [a for a in wanted if a not in out]
+        if rest:
+            out.update(self.legacy_sentences(rest))
         return out
 
     def counts(self) -> dict[str, int]:
-        return {kind: int(self._call(lambda: self._col(kind).count())) for kind in KINDS}
+        counts = {kind: int(self._call(lambda: self._col(kind).count())) for kind in KINDS}
+        legacy = self._legacy_sentences()
+        if legacy is not None:
+            counts["sentences"] += int(self._call(legacy.count))
+        return counts
 
     def article_ids_with(self, kind: str) -> dict[str, int]:
         """How many records of ``kind`` (chunks, texts, sentences) each article has (a full scan: checks only)."""
+        legacy = self._legacy_sentences() if kind == "sentences" else None
         counts: dict[str, int] = {}
-        for page in self._pages(kind, ["metadatas"]):
-            for meta in page["metadatas"]:
-                counts[str(meta["article_id"])] = counts.get(str(meta["article_id"]), 0) + 1
+        by_id = kind in ("texts", "sentences")  # their ids start with the article id: no metadata to read
+        for col in [self._col(kind)] + ([legacy] if legacy is not None else []):
+            for page in self._pages(kind, [] if by_id else ["metadatas"], collection=col):
+                owners = [i.split(":", 1)[0] for i in page["ids"]] if by_id else [str(m["article_id"]) for m in page["metadatas"]]
+                for aid in owners:
+                    counts[aid] = counts.get(aid, 0) + 1
         return counts

@@ -80,7 +80,7 @@ class ArticleRecord:
     chars: int
     text_parts: int  # the cleaned text is stored in this many documents of <= 16 KB
     chunks: int
-    sentences: int
+    sentence_records: int  # records of sentence vectors: packs (one per sentence in older indexes)
     stat: FileStat | None = None
     duplicate_of: str | None = None  # another source holds the same article
 
@@ -95,7 +95,7 @@ class ArticleRecord:
         return {
             "source": _cap(self.source), "article_id": self.article_id, "content_hash": self.content_hash,
             "title": _cap(self.title), "date": self.date or "", "lang": self.lang, "chars": self.chars,
-            "text_parts": self.text_parts, "chunks": self.chunks, "sentences": self.sentences,
+            "text_parts": self.text_parts, "chunks": self.chunks, "sentences": self.sentence_records,
             "size": stat.size, "mtime_ns": stat.mtime_ns, "inode": stat.inode,
             "duplicate_of": _cap(self.duplicate_of or ""),
         }
@@ -111,10 +111,10 @@ class ArticleRecord:
         )
 
     @classmethod
-    def of(cls, article: Article, chunks: int, sentences: int, stat: FileStat | None) -> "ArticleRecord":
+    def of(cls, article: Article, chunks: int, sentence_records: int, stat: FileStat | None) -> "ArticleRecord":
         return cls(
             article.source, article.id, article.content_hash, article.title, article.date, article.lang,
-            len(article.text), len(split_text(article.text)), chunks, sentences, stat,
+            len(article.text), len(split_text(article.text)), chunks, sentence_records, stat,
         )
 
 

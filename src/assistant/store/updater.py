@@ -35,6 +35,7 @@ from ..text import unreadable_note
 from .chroma import ChromaStore
 from .heads_cache import HeadsCache
 from .protocol import ArticleSentences
+from .sentence_packs import pack_count
 from .records import MAX_RECORDS_PER_CALL, ArticleRecord, ChunkRecord, FileStat, Generation, StoreSettings
 
 CHUNKER_VERSION = "paragraph-sentences-2"
@@ -91,6 +92,7 @@ class Updater:
         self._pending_chunks: list[tuple[ChunkRecord, str, np.ndarray]] = []
         self._pending_heads: list[ArticleRecord] = []
         # Several articles' texts and sentences go in one call: a Chroma call costs more than its records.
+        # A flush comes every ~300 embedded vectors, so that a killed run loses little embedding work.
         self._pending_texts: list[tuple[str, str]] = []
         self._pending_sentences: list[tuple[str, ArticleSentences]] = []
         self.heads_cache = HeadsCache(config.index_dir, config.collection)
@@ -109,6 +111,7 @@ class Updater:
             check_settings(old_gen.settings, self.config, store.location, for_writing=True)
         cached = self.heads_cache.load(old_gen)  # this machine's copy, when it is of the store's generation
         old = {h.source: h for h in (cached if cached is not None else store.heads())}
+        repacked = self._repack_sentences(old)  # an index written before packs: no re-embedding
         damaged = self._damaged(old, force_check)
         sources_dir = Path(self.config.sources_dir)
         scan = scan_sources(sources_dir)  # names made printable; links outside sources/ refused
@@ -146,7 +149,7 @@ class Updater:
 
         changed_heads = [h for s, h in heads.items() if s not in fresh and old.get(s) != h]
         restated = [h for h in changed_heads if h.source in old and old[h.source].with_(stat=h.stat) == h]
-        if not fresh and not removed and len(restated) == len(changed_heads) and old_gen is not None:
+        if not fresh and not removed and len(restated) == len(changed_heads) and old_gen is not None and not repacked:
             if restated:  # only `stat` moved (a copy, a touch): no new generation for readers
                 self.heads_cache.untrust()
                 store.put_heads(restated)
@@ -165,7 +168,7 @@ class Updater:
         number = (old_gen.number if old_gen else 0) + 1
         generation = Generation(number, settings_for(self.config, dimension), datetime.now(timezone.utc).isoformat(timespec="seconds"))
         store.commit(generation)
-        self._cache_heads(generation, cached is not None, heads, old, removed)
+        self._cache_heads(generation, cached is not None and not repacked, heads, old, removed)
         # After the commit: content that no head names any more.
         live = {h.article_id for h in heads.values()}
         gone = sorted({h.article_id for h in old.values()} - live)
@@ -181,6 +184,32 @@ class Updater:
         put = [h for s, h in heads.items() if old.get(s) != h] if incremental else list(heads.values())
         self.heads_cache.store(generation, put, removed, whole=not incremental)
 
+    def _repack_sentences(self, heads: dict[str, ArticleRecord]) -> bool:
+        """Sentence rows of an older index become packs; ``heads`` are updated in place (and in the store).
+
+        Each batch: packs first, then the heads that count them, then the rows, so a
+        killed run leaves every article readable. Returns whether anything was repacked.
+        """
+        sources_of: dict[str, list[str]] = {}
+        for source, head in heads.items():  # duplicates share an article
+            sources_of.setdefault(head.article_id, []).append(source)
+        repacked = False
+        while batch := self.store.legacy_sentence_articles():
+            if not repacked:
+                self.heads_cache.untrust()
+                repacked = True
+            found = self.store.legacy_sentences(batch)
+            self.store.put_sentences_of(list(found.items()))
+            updated = []
+            for aid, sentences in found.items():
+                dimension = sentences.vectors.shape[1] if sentences.vectors.ndim == 2 else 0
+                for source in sources_of.get(aid, []):
+                    heads[source] = heads[source].with_(sentence_records=pack_count(len(sentences.spans), dimension))
+                    updated.append(heads[source])
+            self.store.put_heads(updated)
+            self.store.delete_legacy_sentences(batch)
+        return repacked
+
     def _damaged(self, heads: dict[str, ArticleRecord], force: bool) -> set[str]:
         """Articles whose content records are incomplete (a damaged or half-restored store).
 
@@ -191,7 +220,7 @@ class Updater:
         short = (
             counts["chunks"] < sum(h.chunks for h in live)
             or counts["texts"] < sum(h.text_parts for h in live)
-            or counts["sentences"] < sum(h.sentences for h in live)
+            or counts["sentences"] < sum(h.sentence_records for h in live)
         )
         if not (short or force):
             return set()
@@ -199,7 +228,7 @@ class Updater:
         bad = {
             h.article_id for h in live
             if have["chunks"].get(h.article_id, 0) < h.chunks or have["texts"].get(h.article_id, 0) < h.text_parts
-            or have["sentences"].get(h.article_id, 0) < h.sentences
+            or have["sentences"].get(h.article_id, 0) < h.sentence_records
         }
         self.report.repaired = sorted(h.source for h in live if h.article_id in bad)
         return bad
@@ -254,10 +283,10 @@ class Updater:
             self._pending_chunks.append((ChunkRecord.of(chunk), chunk.text, vec))
         self.report.chunks_embedded += len(todo) - len(reused)
         sentences = self._write_sentences(article)
-        self._pending_heads.append(head.with_(sentences=sentences))
+        self._pending_heads.append(head.with_(sentence_records=sentences))
         if max(len(self._pending_chunks), len(self._pending_texts), sum(len(x.spans) for _, x in self._pending_sentences)) >= MAX_RECORDS_PER_CALL:
             self._flush()
-        return head.with_(sentences=sentences)
+        return head.with_(sentence_records=sentences)
 
     def _flush(self) -> None:
         """Buffered chunks, texts and sentences first, then the heads of the articles they complete."""
@@ -282,18 +311,20 @@ class Updater:
         return out
 
     def _write_sentences(self, article: Article) -> int:
-        """One vector per sentence (cut to fit the model); reused when already stored."""
+        """One vector per sentence (cut to fit the model), packed; reused when already stored. Returns the records."""
         budget = min(MAX_SENTENCE_TOKENS, self.embedder.max_tokens - 8)
         spans = [(s, e) for s, e, _ in sentence_units(article.text, self.embedder.token_count, budget)]
-        if self.store.sentence_count(article.id) >= len(spans):
-            return len(spans)
-        old = self.reuse.sentences(article.id) if self.reuse else None
+        packs = pack_count(len(spans), self.embedder.dimension)
+        if self.store.has_sentences(article.id, packs):
+            return packs
+        old = self.reuse.sentences(article.id) if self.reuse else None  # an index of the previous version
         if old is not None and [tuple(map(int, s)) for s in old.spans] == spans:
-            self._pending_sentences.append((article.id, old))
-            return len(spans)
-        vectors = self._embed([article.text[s:e] for s, e in spans], "embedding sentences")
-        self._pending_sentences.append((article.id, ArticleSentences(np.asarray(spans, dtype=np.int64).reshape(-1, 2), vectors)))
-        return len(spans)
+            sentences = old
+        else:
+            vectors = self._embed([article.text[s:e] for s, e in spans], "embedding sentences")
+            sentences = ArticleSentences(np.asarray(spans, dtype=np.int64).reshape(-1, 2), vectors)
+        self._pending_sentences.append((article.id, sentences))
+        return packs
 
 
 def _file_hash(path: Path, source: str, max_bytes: int) -> str:
