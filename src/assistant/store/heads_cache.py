@@ -11,17 +11,31 @@ A cache that cannot be read or written is simply not used.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
 
-from .records import ArticleRecord, Generation
+from .records import ArticleRecord, FileStat, Generation
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS head (source TEXT PRIMARY KEY, record TEXT NOT NULL);
+# One column per field: reading 100k heads back is a plain row scan, no JSON to parse.
+_COLUMNS = ("source", "article_id", "content_hash", "title", "date", "lang", "chars", "text_parts", "chunks",
+            "sentences", "size", "mtime_ns", "inode", "duplicate_of")
+_VERSION = 2  # PRAGMA user_version; a copy of another layout is dropped (it is only a copy)
+_SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS head ({", ".join(c + (" TEXT PRIMARY KEY" if c == "source" else "") for c in _COLUMNS)});
 CREATE TABLE IF NOT EXISTS tag (one INTEGER PRIMARY KEY CHECK (one = 1), generation TEXT);
 """
+
+
+def _row(head: ArticleRecord) -> tuple:
+    meta = head.to_metadata()
+    return tuple(meta[c] for c in _COLUMNS)
+
+
+def _head(row: tuple) -> ArticleRecord:
+    *fields, size, mtime_ns, inode, duplicate_of = row
+    fields[4] = fields[4] or None  # date
+    return ArticleRecord(*fields, FileStat(size, mtime_ns, inode) if size >= 0 else None, duplicate_of or None)
 
 
 def _tag(generation: Generation) -> str:
@@ -38,6 +52,8 @@ class HeadsCache:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            if db.execute("PRAGMA user_version").fetchone()[0] != _VERSION:
+                db.executescript(f"DROP TABLE IF EXISTS head; DROP TABLE IF EXISTS tag; PRAGMA user_version = {_VERSION};")
             db.executescript(_SCHEMA)
             return db
         except (OSError, sqlite3.Error):
@@ -55,7 +71,7 @@ class HeadsCache:
                 row = db.execute("SELECT generation FROM tag").fetchone()
                 if row is None or row[0] != _tag(generation):
                     return None
-                return [ArticleRecord.from_metadata(json.loads(r)) for (r,) in db.execute("SELECT record FROM head")]
+                return [_head(r) for r in db.execute(f"SELECT {', '.join(_COLUMNS)} FROM head")]
         except (sqlite3.Error, ValueError, KeyError, TypeError):
             return None
         finally:
@@ -72,8 +88,7 @@ class HeadsCache:
             if whole:
                 db.execute("DELETE FROM head")
             db.executemany("DELETE FROM head WHERE source = ?", [(s,) for s in deleted])
-            db.executemany("INSERT OR REPLACE INTO head (source, record) VALUES (?, ?)",
-                           [(h.source, json.dumps(h.to_metadata())) for h in put])
+            db.executemany(f"INSERT OR REPLACE INTO head VALUES ({', '.join('?' * len(_COLUMNS))})", [_row(h) for h in put])
             db.execute("INSERT OR REPLACE INTO tag (one, generation) VALUES (1, ?)", (_tag(generation),))
 
         self._write(write)

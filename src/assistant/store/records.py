@@ -58,7 +58,9 @@ class Generation:
         return cls(int(meta["generation"]), settings, str(meta.get("last_indexed") or "") or None, int(meta["format_version"]))
 
 
-@dataclass(frozen=True)
+# Heads are built by the hundred thousand when an index opens: plain slotted classes
+# build about 3x faster than frozen ones. Nothing mutates them (``with_`` copies).
+@dataclass(slots=True)
 class FileStat:
     """What `stat` says of a source file; equal stats mean the file was not touched."""
 
@@ -67,7 +69,7 @@ class FileStat:
     inode: int
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class ArticleRecord:
     """One source file as indexed: the head that makes its article visible to readers."""
 
