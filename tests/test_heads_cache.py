@@ -85,6 +85,8 @@ def test_a_killed_run_leaves_the_copy_untrusted(tmp_path: Path, popen_assistant)
     assert cache.load(generation) is None  # so the next run lists the heads from the store
     report = Assistant(config).index()
     assert {f"k{n}.txt" for n in range(40)} <= set(report.added) | set(report.unchanged)
+    # Even when the killed run had committed every article: a new marker, so every reader reloads.
+    assert bot.store.store.generation().number > generation.number
     assert sorted(h.source for h in cache.load(bot.store.store.generation())) == sorted(
         p.name for p in config.sources_dir.iterdir())
 

@@ -149,7 +149,10 @@ class Updater:
 
         changed_heads = [h for s, h in heads.items() if s not in fresh and old.get(s) != h]
         restated = [h for h in changed_heads if h.source in old and old[h.source].with_(stat=h.stat) == h]
-        if not fresh and not removed and len(restated) == len(changed_heads) and old_gen is not None and not repacked:
+        # Nothing to write, unless the copy of the heads is not trusted: a killed run may have
+        # committed articles without its marker, which readers only notice at a new generation.
+        settled = cached is not None and not repacked
+        if not fresh and not removed and len(restated) == len(changed_heads) and old_gen is not None and settled:
             if restated:  # only `stat` moved (a copy, a touch): no new generation for readers
                 self.heads_cache.untrust()
                 store.put_heads(restated)
@@ -168,7 +171,7 @@ class Updater:
         number = (old_gen.number if old_gen else 0) + 1
         generation = Generation(number, settings_for(self.config, dimension), datetime.now(timezone.utc).isoformat(timespec="seconds"))
         store.commit(generation)
-        self._cache_heads(generation, cached is not None and not repacked, heads, old, removed)
+        self._cache_heads(generation, settled, heads, old, removed)
         # After the commit: content that no head names any more.
         live = {h.article_id for h in heads.values()}
         gone = sorted({h.article_id for h in old.values()} - live)
