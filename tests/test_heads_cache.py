@@ -94,3 +94,43 @@ def test_a_killed_run_leaves_the_copy_untrusted(tmp_path: Path, popen_assistant)
 def _copy_without_cache(index: Path, target: Path) -> Path:
     shutil.copytree(index, target, ignore=shutil.ignore_patterns(".lock", "cache"))
     return target
+
+
+def test_the_copy_says_what_changed_since_a_generation(tmp_path: Path) -> None:
+    cache = HeadsCache(tmp_path, "archive")
+    g1, g2, g3 = (Generation(n, SETTINGS, f"2026-01-0{n}T00:00:00+00:00") for n in (1, 2, 3))
+    cache.store(g1, [head("a.txt"), head("b.txt"), head("c.txt")], [], whole=True)
+    cache.store(g2, [head("a.txt", n=7), head("d.txt")], ["b.txt"], whole=False)
+    put, gone = cache.changes_since(g2, 1)
+    assert sorted((h.source, h.chunks) for h in put) == [("a.txt", 7), ("d.txt", 1)] and gone == ["b.txt"]
+    assert cache.changes_since(g2, 2) == ([], [])
+    assert cache.changes_since(g2, 0) is None  # before the copy was written whole: read everything
+    assert cache.changes_since(g1, 1) is None  # not the copy's generation
+    cache.store(g3, [head("b.txt")], [], whole=False)  # a name comes back
+    put, gone = cache.changes_since(g3, 1)
+    assert sorted(h.source for h in put) == ["a.txt", "b.txt", "d.txt"] and gone == []
+    cache.untrust()
+    assert cache.changes_since(g3, 2) is None
+
+
+def test_a_reader_applies_only_the_changes_of_each_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = Config(sources_dir=copy_sources(tmp_path / "sources"), index_dir=tmp_path / "index", embedding_model="standin:64")
+    bot = Assistant(config)
+    bot.index()
+    first = sorted(a.source for a in bot.articles())
+    assert bot.search("le port de Brest", 3)  # the reader's first view: every head
+
+    def whole_load_refused(*_: object) -> None:
+        raise AssertionError("every head read again")
+
+    monkeypatch.setattr(bot.retriever._heads_cache, "load", whole_load_refused)  # the reader's, not the writer's
+    monkeypatch.setattr(bot.retriever.store, "heads", whole_load_refused)
+    (config.sources_dir / "nouveau.txt").write_text("Un article neuf\n\nLa commune de Brest a ouvert un port.\n", encoding="utf-8")
+    removed = sorted(config.sources_dir.glob("*.txt"))[0]
+    removed.unlink()
+    assert bot.index().added == ["nouveau.txt"]
+    view = bot.retriever.snapshot()
+    assert sorted(view.heads) == sorted([s for s in first if s != removed.name] + ["nouveau.txt"])
+    assert {h.source for h in view.live.values()} == set(view.heads)
+    hits = {h.source for h in bot.search("la commune de Brest a ouvert un port", 10)}
+    assert "nouveau.txt" in hits and removed.name not in hits  # stand-in vectors: ranked by words alone

@@ -100,7 +100,8 @@ class Retriever:
 
     def forget_view(self) -> None:
         """Read the generation again at the next call (after a change made by this process)."""
-        self._view = None
+        if self._view is not None:
+            self._view.checked_at = float("-inf")  # kept: the next view is this one plus what changed
 
     def snapshot(self) -> View:
         now = time.monotonic()
@@ -117,14 +118,35 @@ class Retriever:
         if generation is not None:
             check_settings(generation.settings, self.config, self.store.location, for_writing=False)
         self._stored = LRU(CACHED_CHUNKS)  # a renamed file re-tags its chunks: read them again
-        cached = self._heads_cache.load(generation)  # the indexing machine's copy, when it is this generation's
-        heads = {h.source: h for h in (cached if cached is not None else self.store.heads())}
-        live = {h.article_id: h for h in heads.values() if h.live()}
+        heads, live = self._heads_of(generation, view)
         if self._lexical is None:
             self._lexical = open_lexical(self.config.index_dir, self.config.collection)
         sync_lexical(self._lexical, self.store, set(live))  # what changed since the last view, only
         self._view = View(generation, heads, live, self._lexical, now)
         return self._view
+
+    def _heads_of(self, generation: Generation | None, view: View | None) -> tuple[dict[str, ArticleRecord], dict[str, ArticleRecord]]:
+        """Heads by source and live heads by article id: the previous view plus what changed since,
+        from the indexing machine's copy, when it can say; otherwise every head, read again."""
+        delta = None
+        if view is not None and view.generation is not None:
+            delta = self._heads_cache.changes_since(generation, view.generation.number)
+        if delta is None:
+            cached = self._heads_cache.load(generation)  # the indexing machine's copy, when it is this generation's
+            heads = {h.source: h for h in (cached if cached is not None else self.store.heads())}
+            return heads, {h.article_id: h for h in heads.values() if h.live()}
+        put, gone = delta
+        heads, live = dict(view.heads), dict(view.live)  # the old view may still be in use
+        for source in [*gone, *(h.source for h in put)]:
+            old = heads.pop(source, None)
+            if old is not None and live.get(old.article_id) is old:
+                del live[old.article_id]
+        for head in put:
+            heads[head.source] = head
+        for head in put:
+            if head.live():
+                live[head.article_id] = head
+        return heads, live
 
     # --- what the answerer reads ------------------------------------------------
 

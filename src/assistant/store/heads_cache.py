@@ -20,10 +20,16 @@ from .records import ArticleRecord, FileStat, Generation
 # One column per field: reading 100k heads back is a plain row scan, no JSON to parse.
 _COLUMNS = ("source", "article_id", "content_hash", "title", "date", "lang", "chars", "text_parts", "chunks",
             "sentences", "size", "mtime_ns", "inode", "duplicate_of")
-_VERSION = 2  # PRAGMA user_version; a copy of another layout is dropped (it is only a copy)
+_VERSION = 3  # PRAGMA user_version; a copy of another layout is dropped (it is only a copy)
+KEEP_GONE = 1000  # generations for which removed names are remembered (readers further behind reload all)
+# ``changed``: the generation that wrote the row; ``gone``: names removed, by generation;
+# ``horizon``: changes since a generation at or after it are complete (a reader applies just those).
 _SCHEMA = f"""
-CREATE TABLE IF NOT EXISTS head ({", ".join(c + (" TEXT PRIMARY KEY" if c == "source" else "") for c in _COLUMNS)});
-CREATE TABLE IF NOT EXISTS tag (one INTEGER PRIMARY KEY CHECK (one = 1), generation TEXT);
+CREATE TABLE IF NOT EXISTS head ({", ".join(c + (" TEXT PRIMARY KEY" if c == "source" else "") for c in _COLUMNS)},
+                                 changed INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX IF NOT EXISTS head_changed ON head (changed);
+CREATE TABLE IF NOT EXISTS gone (source TEXT PRIMARY KEY, generation INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS tag (one INTEGER PRIMARY KEY CHECK (one = 1), generation TEXT, horizon INTEGER);
 """
 
 
@@ -53,7 +59,9 @@ class HeadsCache:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
             if db.execute("PRAGMA user_version").fetchone()[0] != _VERSION:
-                db.executescript(f"DROP TABLE IF EXISTS head; DROP TABLE IF EXISTS tag; PRAGMA user_version = {_VERSION};")
+                db.executescript(
+                    f"DROP TABLE IF EXISTS head; DROP TABLE IF EXISTS gone; DROP TABLE IF EXISTS tag; PRAGMA user_version = {_VERSION};"
+                )
             db.executescript(_SCHEMA)
             return db
         except (OSError, sqlite3.Error):
@@ -77,19 +85,50 @@ class HeadsCache:
         finally:
             db.close()
 
+    def changes_since(self, generation: Generation | None, number: int) -> tuple[list[ArticleRecord], list[str]] | None:
+        """Heads written and names removed after generation ``number``, up to ``generation``;
+        None when the copy is not ``generation``'s or does not reach back that far."""
+        if generation is None or number > generation.number:
+            return None
+        db = self._connect(create=False)
+        if db is None:
+            return None
+        try:
+            with db:
+                row = db.execute("SELECT generation, horizon FROM tag").fetchone()
+                if row is None or row[0] != _tag(generation) or row[1] is None or number < row[1]:
+                    return None
+                put = [_head(r) for r in db.execute(f"SELECT {', '.join(_COLUMNS)} FROM head WHERE changed > ?", (number,))]
+                gone = [s for (s,) in db.execute("SELECT source FROM gone WHERE generation > ?", (number,))]
+                return put, gone
+        except (sqlite3.Error, ValueError, KeyError, TypeError):
+            return None
+        finally:
+            db.close()
+
     def untrust(self) -> None:
         """Before a run writes its first head: until it commits, the copy is not trusted."""
-        self._write(lambda db: db.execute("INSERT OR REPLACE INTO tag (one, generation) VALUES (1, NULL)"))
+        self._write(lambda db: db.execute("UPDATE tag SET generation = NULL"))
 
     def store(self, generation: Generation, put: Iterable[ArticleRecord], deleted: Iterable[str], whole: bool) -> None:
         """After the commit: ``put``/``deleted`` are the run's changes; ``whole`` = ``put`` is every head."""
 
+        number = generation.number
+
         def write(db: sqlite3.Connection) -> None:
+            row = db.execute("SELECT horizon FROM tag").fetchone()
+            horizon = number if whole or row is None or row[0] is None else row[0]
             if whole:
                 db.execute("DELETE FROM head")
+                db.execute("DELETE FROM gone")
             db.executemany("DELETE FROM head WHERE source = ?", [(s,) for s in deleted])
-            db.executemany(f"INSERT OR REPLACE INTO head VALUES ({', '.join('?' * len(_COLUMNS))})", [_row(h) for h in put])
-            db.execute("INSERT OR REPLACE INTO tag (one, generation) VALUES (1, ?)", (_tag(generation),))
+            db.executemany("INSERT OR REPLACE INTO gone VALUES (?, ?)", [(s, number) for s in deleted])
+            db.executemany(f"INSERT OR REPLACE INTO head VALUES ({', '.join('?' * (len(_COLUMNS) + 1))})",
+                           [(*_row(h), number) for h in put])
+            db.execute("DELETE FROM gone WHERE source IN (SELECT source FROM head WHERE changed = ?)", (number,))
+            if db.execute("DELETE FROM gone WHERE generation <= ?", (number - KEEP_GONE,)).rowcount:
+                horizon = max(horizon, number - KEEP_GONE)
+            db.execute("INSERT OR REPLACE INTO tag (one, generation, horizon) VALUES (1, ?, ?)", (_tag(generation), horizon))
 
         self._write(write)
 
