@@ -81,3 +81,18 @@ def lexical_ids(index: LexicalIndex, question: str) -> list[str]:
 def test_weighted_coverage() -> None:
     assert weighted_coverage({"a": 3.0, "b": 1.0}, {"a"}) == 0.75
     assert weighted_coverage({}, {"a"}) == 0.0
+
+
+def test_idf_follows_changes_made_here_and_by_another_process(tmp_path: Path) -> None:
+    path = tmp_path / "lexical.sqlite"
+    reader = LexicalIndex(path)
+    reader.add("a", [("a-0", "fr", "Le port de Brest"), ("a-1", "fr", "La rade de Brest")])
+    port = lexical_tokens("port", "fr")[0]
+    first = reader.idf("fr", [port])[port]
+    writer = LexicalIndex(path)  # the same cache file, another connection (another process)
+    writer.add("b", [(f"b-{i}", "fr", f"Une phrase numéro {i}") for i in range(20)])
+    grown = reader.idf("fr", [port])[port]
+    assert grown > first  # the count of chunks moved with the other connection's write
+    assert grown == pytest.approx(LexicalIndex(path).idf("fr", [port])[port])
+    reader.remove(["b"])
+    assert reader.idf("fr", [port])[port] == pytest.approx(first)  # and with this connection's own

@@ -42,6 +42,11 @@ class LexicalIndex:
             self._db.execute("PRAGMA journal_mode=WAL" if self.path != ":memory:" else "PRAGMA journal_mode=MEMORY")
             self._db.executescript(_SCHEMA)
             self._langs = self._tables()
+        # Chunks per language table: count(*) on FTS5 reads the whole table (O(archive) per
+        # question), so it is counted once per state of the file. SQLite's data_version moves
+        # when another process changes the file; this connection's own writes clear it.
+        self._counts: dict[str, int] = {}
+        self._counted_version: int | None = None
 
     @classmethod
     def build(cls, chunks: Iterable[Chunk], path: Path | str = ":memory:") -> "LexicalIndex":
@@ -65,6 +70,7 @@ class LexicalIndex:
         self.add_many({article_id: chunks})
 
     def add_many(self, articles: dict[str, list[Chunk]]) -> None:
+        self._counts = {}
         with self._lock, self._transaction():
             for article_id, chunks in articles.items():
                 self._remove(article_id)
@@ -79,6 +85,7 @@ class LexicalIndex:
                 self._db.execute("INSERT OR IGNORE INTO article (article_id) VALUES (?)", (article_id,))
 
     def remove(self, article_ids: Iterable[str]) -> None:
+        self._counts = {}
         with self._lock, self._transaction():
             for article_id in article_ids:
                 self._remove(article_id)
@@ -153,13 +160,22 @@ class LexicalIndex:
         """
         with self._lock:
             known = lang in self._langs
-            n_docs = self._db.execute(f"SELECT count(*) FROM fts_{lang}").fetchone()[0] if known else 0
+            n_docs = self._doc_count(lang) if known else 0
             found: dict[str, int] = {}
             if known and tokens:
                 marks = ",".join("?" * len(tokens))
                 found = dict(self._db.execute(f"SELECT term, doc FROM vocab_{lang} WHERE term IN ({marks})", tokens).fetchall())
         ceiling = math.log(1 + (max(n_docs, 1) + 0.5) / 0.5) if known else 5.0
         return {t: math.log(1 + (n_docs - found[t] + 0.5) / (found[t] + 0.5)) if t in found else ceiling for t in tokens}
+
+
+    def _doc_count(self, lang: str) -> int:
+        version = self._db.execute("PRAGMA data_version").fetchone()[0]
+        if version != self._counted_version:
+            self._counts, self._counted_version = {}, version
+        if lang not in self._counts:
+            self._counts[lang] = int(self._db.execute(f"SELECT count(*) FROM fts_{lang}").fetchone()[0])
+        return self._counts[lang]
 
 
 class _Transaction:
