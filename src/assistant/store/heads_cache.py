@@ -12,7 +12,8 @@ A cache that cannot be read or written is simply not used.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import TypeVar
 from pathlib import Path
 
 from .records import ArticleRecord, FileStat, Generation
@@ -31,6 +32,10 @@ CREATE INDEX IF NOT EXISTS head_changed ON head (changed);
 CREATE TABLE IF NOT EXISTS gone (source TEXT PRIMARY KEY, generation INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS tag (one INTEGER PRIMARY KEY CHECK (one = 1), generation TEXT, horizon INTEGER);
 """
+
+
+_SELECT = ", ".join(_COLUMNS)
+T = TypeVar("T")
 
 
 def _row(head: ArticleRecord) -> tuple:
@@ -69,6 +74,24 @@ class HeadsCache:
 
     def load(self, generation: Generation | None) -> list[ArticleRecord] | None:
         """The heads of ``generation``, or None when the copy is not that generation's."""
+        return self._read(generation, lambda db, _horizon: [_head(r) for r in db.execute(f"SELECT {_SELECT} FROM head")])
+
+    def changes_since(self, generation: Generation | None, number: int) -> tuple[list[ArticleRecord], list[str]] | None:
+        """Heads written and names removed after generation ``number``, up to ``generation``;
+        None when the copy is not ``generation``'s or does not reach back that far."""
+        if generation is not None and number > generation.number:
+            return None
+
+        def changes(db: sqlite3.Connection, horizon: int | None) -> tuple[list[ArticleRecord], list[str]] | None:
+            if horizon is None or number < horizon:
+                return None
+            put = [_head(r) for r in db.execute(f"SELECT {_SELECT} FROM head WHERE changed > ?", (number,))]
+            return put, [s for (s,) in db.execute("SELECT source FROM gone WHERE generation > ?", (number,))]
+
+        return self._read(generation, changes)
+
+    def _read(self, generation: Generation | None, fn: Callable[[sqlite3.Connection, int | None], T]) -> T | None:
+        """``fn(db, horizon)`` when the copy is tagged ``generation``; None otherwise or on any read error."""
         if generation is None:
             return None
         db = self._connect(create=False)
@@ -76,31 +99,10 @@ class HeadsCache:
             return None
         try:
             with db:
-                row = db.execute("SELECT generation FROM tag").fetchone()
+                row = db.execute("SELECT generation, horizon FROM tag").fetchone()
                 if row is None or row[0] != _tag(generation):
                     return None
-                return [_head(r) for r in db.execute(f"SELECT {', '.join(_COLUMNS)} FROM head")]
-        except (sqlite3.Error, ValueError, KeyError, TypeError):
-            return None
-        finally:
-            db.close()
-
-    def changes_since(self, generation: Generation | None, number: int) -> tuple[list[ArticleRecord], list[str]] | None:
-        """Heads written and names removed after generation ``number``, up to ``generation``;
-        None when the copy is not ``generation``'s or does not reach back that far."""
-        if generation is None or number > generation.number:
-            return None
-        db = self._connect(create=False)
-        if db is None:
-            return None
-        try:
-            with db:
-                row = db.execute("SELECT generation, horizon FROM tag").fetchone()
-                if row is None or row[0] != _tag(generation) or row[1] is None or number < row[1]:
-                    return None
-                put = [_head(r) for r in db.execute(f"SELECT {', '.join(_COLUMNS)} FROM head WHERE changed > ?", (number,))]
-                gone = [s for (s,) in db.execute("SELECT source FROM gone WHERE generation > ?", (number,))]
-                return put, gone
+                return fn(db, row[1])
         except (sqlite3.Error, ValueError, KeyError, TypeError):
             return None
         finally:
