@@ -88,6 +88,7 @@ def test_added_changed_and_deleted_files_are_indexed(watching: tuple[Assistant, 
     path.write_text(ARTICLE.format(n=412), encoding="utf-8")
     event = w.next()
     assert event.report is not None and event.report.added == ["roscoff.txt"], event.line()
+    assert event.report.files_checked == 1  # from the events: the folder was not scanned again
     assert "roscoff.txt" in event.reason
     answer = bot.ask("Combien mesure la nouvelle digue de Roscoff ?")
     assert answer.citations and answer.citations[0].source == "roscoff.txt" and "412" in answer.answer
@@ -99,7 +100,7 @@ def test_added_changed_and_deleted_files_are_indexed(watching: tuple[Assistant, 
 
     path.unlink()
     event = w.next()
-    assert event.report is not None and event.report.removed == ["roscoff.txt"], event.line()
+    assert event.report is not None and event.report.removed == ["roscoff.txt"] and event.report.files_checked == 1, event.line()
     assert "roscoff.txt" not in [a.source for a in bot.articles()]
 
 

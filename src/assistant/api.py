@@ -91,9 +91,10 @@ class Assistant:
 
     # --- index --------------------------------------------------------------
 
-    def index(self, rebuild: bool = False, progress: Progress | None = None) -> IndexReport:
+    def index(self, rebuild: bool = False, progress: Progress | None = None, files: list[str] | None = None) -> IndexReport:
+        """Incremental update of the whole folder; with ``files`` (source names), of those files only."""
         try:
-            return self.store.update(rebuild=rebuild, progress=progress)
+            return self.store.update(rebuild=rebuild, progress=progress, files=files)
         finally:
             self.retriever.forget_view()  # this process sees its own changes at once, not after the next check
 

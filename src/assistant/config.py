@@ -34,6 +34,7 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 7860
 DEFAULT_COLLECTION = "assistant"
 SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf")
+MAX_NAMED_FILES = 1000  # a run over more named files (file events, `index FILE...`) scans the whole folder
 
 
 @dataclass(frozen=True)

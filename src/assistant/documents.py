@@ -187,6 +187,39 @@ def scan_sources(sources_dir: Path) -> SourceScan:
     return SourceScan(dict(sorted(files.items())), sorted(refused))
 
 
+def name_in(sources_dir: Path, path: str | Path) -> str | None:
+    """The source name of ``path`` (a file event's path, a command-line argument), or None outside ``sources_dir``."""
+    path = Path(path)
+    # As given first; then with the folders resolved (not the file itself: a link stays a link)
+    for root, candidate in ((Path(sources_dir).absolute(), path.absolute()),
+                            (Path(sources_dir).resolve(), path.absolute().parent.resolve() / path.name)):
+        try:
+            relative = candidate.relative_to(root)
+        except ValueError:
+            continue
+        return source_name(relative.as_posix()) if relative.parts else None
+    return None
+
+
+def article_file(sources_dir: Path, source: str) -> Path | None:
+    """The path of ``source`` when :func:`scan_sources` would list it as is, or it is absent (deleted).
+
+    None for what only a whole scan can judge: a hidden name, another suffix, a folder,
+    or a symbolic link anywhere on the way (links are followed only inside the folder).
+    """
+    root = Path(sources_dir)
+    path = source_path(root, source)
+    parts = path.relative_to(root).parts
+    if not parts or any(p.startswith(".") or p == ".." for p in parts) or path.suffix.lower() not in SUPPORTED_SUFFIXES:
+        return None
+    walked = root
+    for part in parts:
+        walked = walked / part
+        if walked.is_symlink():
+            return None
+    return None if path.exists() and not path.is_file() else path
+
+
 def list_sources(sources_dir: Path) -> list[Path]:
     """Article files under ``sources_dir`` (see :func:`scan_sources`), sorted."""
     return sorted(scan_sources(sources_dir).files.values())

@@ -148,8 +148,13 @@ class IndexStore:
 
     # --- writing ------------------------------------------------------------
 
-    def update(self, rebuild: bool = False, progress: Progress | None = None, repair: bool = False) -> IndexReport:
-        """Bring the index in line with the sources folder (incremental)."""
+    def update(self, rebuild: bool = False, progress: Progress | None = None, repair: bool = False,
+               files: list[str] | None = None) -> IndexReport:
+        """Bring the index in line with the sources folder (incremental).
+
+        ``files``: the source names that changed (file events); only they are checked, unless
+        only a whole scan can tell (see :meth:`Updater.run_files`), which then runs instead.
+        """
         from filelock import FileLock, Timeout
 
         check_folder(self.config, reading=False, rebuilding=rebuild)  # before the lock: `--index /etc` writes no /etc/.lock
@@ -169,7 +174,11 @@ class IndexStore:
                 self._wipe()
             legacy = LegacyIndex(self.root)
             reuse = legacy.vectors(self.store) if legacy.present() and self.store.generation() is None else None
-            report = Updater(self.store, self.config, progress, reuse).run(force_check=repair)
+            updater = Updater(self.store, self.config, progress, reuse)
+            report = updater.run_files(files) if files and not (rebuild or repair or reuse or legacy.present()) else None
+            if report is None:
+                updater.report = IndexReport()  # run_files wrote nothing; its model stays loaded
+                report = updater.run(force_check=repair)
             if legacy.present():
                 legacy.remove(self.store)
             return report

@@ -148,6 +148,7 @@ class IndexReport:
     chunks_total: int = 0
     seconds: float = 0.0
     embed_seconds: float = 0.0
+    files_checked: int = -1  # a run over named files (file events, `index FILE...`): how many; -1: the whole folder
 
     @property
     def changed(self) -> bool:
@@ -158,7 +159,7 @@ class IndexReport:
             f"{len(self.added)} added",
             f"{len(self.updated)} updated",
             f"{len(self.removed)} removed",
-            f"{len(self.unchanged)} unchanged",
+            f"{len(self.unchanged)} unchanged" if self.files_checked < 0 else f"{self.files_checked} file(s) checked",
         ]
         if self.duplicates:
             parts.append(f"{len(self.duplicates)} duplicate")

@@ -7,7 +7,9 @@ last committed catalog until the new one is written.
 
 :func:`watch_sources` runs an incremental update at start, then again after
 every batch of changes to article files (added, changed, deleted), until
-``stop`` is set. ``assistant watch`` and ``assistant serve`` both use it.
+``stop`` is set. The start-up update scans the whole folder; after that, only the
+files named by the events are checked (a change costs what it changes, whatever the
+archive's size), unless the batch is large or holds a folder or a link. ``assistant watch`` and ``assistant serve`` both use it.
 """
 
 from __future__ import annotations
@@ -21,8 +23,8 @@ from datetime import datetime
 from pathlib import Path
 
 from .api import Assistant
-from .config import SUPPORTED_SUFFIXES
-from .documents import source_name
+from .config import MAX_NAMED_FILES, SUPPORTED_SUFFIXES
+from .documents import name_in, source_name
 from .errors import AssistantError
 from .index import Progress
 from .models import IndexReport
@@ -66,11 +68,11 @@ class Indexer:
     def busy(self) -> bool:
         return self._lock.locked()
 
-    def update(self, reason: str, progress: Progress | None = None) -> IndexReport:
-        """Incremental update; raises :class:`AssistantError` (and records it)."""
+    def update(self, reason: str, progress: Progress | None = None, files: list[str] | None = None) -> IndexReport:
+        """Incremental update (of ``files`` only, when named); raises :class:`AssistantError` (and records it)."""
         with self._lock:
             try:
-                report = self.bot.index(progress=progress)
+                report = self.bot.index(progress=progress, files=files)
             except AssistantError as exc:
                 self.last = IndexEvent(reason, error=str(exc))
                 raise
@@ -103,10 +105,19 @@ def _relative(sources_dir: Path, path: str) -> str:
         return source_name(Path(path).name)
 
 
-def run_once(indexer: Indexer, reason: str, on_event: Callable[[IndexEvent], None] | None = None) -> IndexEvent:
+def changed_files(sources_dir: Path, changes: set[tuple[object, str]]) -> list[str] | None:
+    """The source names of a batch of file events; None (check the whole folder) when there are many."""
+    if len(changes) > MAX_NAMED_FILES:
+        return None
+    names = {name_in(sources_dir, path) for _, path in changes}
+    return None if None in names else sorted(n for n in names if n is not None)
+
+
+def run_once(indexer: Indexer, reason: str, on_event: Callable[[IndexEvent], None] | None = None,
+             files: list[str] | None = None) -> IndexEvent:
     """One update that never raises: errors become the event's message."""
     try:
-        indexer.update(reason)
+        indexer.update(reason, files=files)
         event = indexer.last or IndexEvent(reason)
     except AssistantError as exc:
         event = IndexEvent(reason, error=str(exc))
@@ -155,7 +166,7 @@ def watch_sources(
             pending_start = False
             run_once(indexer, "start", on_event)  # covers whatever changed meanwhile too
         elif changes:
-            run_once(indexer, describe(sources, changes), on_event)
+            run_once(indexer, describe(sources, changes), on_event, changed_files(sources, changes))
 
 
 def start_watcher(

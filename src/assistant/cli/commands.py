@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 import click
 
-from ..config import MAX_K
+from ..config import MAX_K, MAX_NAMED_FILES
+from ..documents import name_in
 from ..models import Answer, IndexReport
 from .common import llm_options, make_assistant, one_line, place_options, require_sources, run_with_progress
 
@@ -19,16 +21,32 @@ EXIT_SKIPPED = 3  # indexing finished but some files were skipped
 @click.option("--rebuild", is_flag=True, help="Delete the index and embed every article again.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option("--max-file-mb", type=click.FloatRange(min=0.001), default=None, help="Skip files larger than this [10; env ASSISTANT_MAX_FILE_MB].")
+@click.argument("files", nargs=-1, type=click.Path(path_type=Path))
 @click.pass_context
-def index(ctx: click.Context, rebuild: bool, as_json: bool, max_file_mb: float | None) -> None:
-    """Index new, changed and removed articles (incremental)."""
+def index(ctx: click.Context, rebuild: bool, as_json: bool, max_file_mb: float | None, files: tuple[Path, ...]) -> None:
+    """Index new, changed and removed articles (incremental).
+
+    FILES: check only these files of the sources folder (added, edited or deleted),
+    not the whole folder; beyond 1000, the whole folder is scanned.
+    """
     bot = make_assistant(ctx, max_file_mb=max_file_mb)
     require_sources(bot.config)
+    names = _source_names(bot.config.sources_dir, files) if files and not rebuild else None
     show_bar = not as_json and sys.stderr.isatty()
-    report = run_with_progress(bot, rebuild, show_bar)
+    report = run_with_progress(bot, rebuild, show_bar, names)
     _print_report(report, as_json)
     if report.skipped:
         sys.exit(EXIT_SKIPPED)
+
+
+def _source_names(sources_dir: Path, files: tuple[Path, ...]) -> list[str] | None:
+    names = []
+    for path in files:
+        name = name_in(sources_dir, path)
+        if name is None:
+            raise click.BadParameter(f"{path} is not inside the sources folder {sources_dir}; copy it there, or pass --sources", param_hint="FILES")
+        names.append(name)
+    return names if len(names) <= MAX_NAMED_FILES else None
 
 
 def _print_report(report: IndexReport, as_json: bool) -> None:

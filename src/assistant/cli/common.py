@@ -141,10 +141,10 @@ def require_sources(config: Config) -> None:
         raise click.ClickException(f"sources folder {config.sources_dir} does not exist; create it or pass --sources DIR")
 
 
-def run_with_progress(bot: Assistant, rebuild: bool, show_bar: bool) -> IndexReport:
+def run_with_progress(bot: Assistant, rebuild: bool, show_bar: bool, files: list[str] | None = None) -> IndexReport:
     """``bot.index()``, with a progress bar per phase on a terminal."""
     if not show_bar:
-        return bot.index(rebuild=rebuild)
+        return bot.index(rebuild=rebuild, files=files)
     from tqdm import tqdm
 
     bar: Any = None
@@ -160,7 +160,7 @@ def run_with_progress(bot: Assistant, rebuild: bool, show_bar: bool) -> IndexRep
         bar.refresh()
 
     try:
-        return bot.index(rebuild=rebuild, progress=progress)
+        return bot.index(rebuild=rebuild, progress=progress, files=files)
     finally:
         if bar is not None:
             bar.close()

@@ -29,12 +29,15 @@ _SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS head ({", ".join(c + (" TEXT PRIMARY KEY" if c == "source" else "") for c in _COLUMNS)},
                                  changed INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX IF NOT EXISTS head_changed ON head (changed);
+CREATE INDEX IF NOT EXISTS head_article ON head (article_id);
+CREATE INDEX IF NOT EXISTS head_duplicate ON head (duplicate_of);
 CREATE TABLE IF NOT EXISTS gone (source TEXT PRIMARY KEY, generation INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS tag (one INTEGER PRIMARY KEY CHECK (one = 1), generation TEXT, horizon INTEGER);
 """
 
 
 _SELECT = ", ".join(_COLUMNS)
+_SLICE = 500  # values per IN (...): SQLite caps the variables of one statement
 T = TypeVar("T")
 
 
@@ -89,6 +92,34 @@ class HeadsCache:
             return put, [s for (s,) in db.execute("SELECT source FROM gone WHERE generation > ?", (number,))]
 
         return self._read(generation, changes)
+
+    def heads_of(self, generation: Generation | None, sources: list[str]) -> dict[str, ArticleRecord] | None:
+        """The heads of ``sources`` (those the copy has) as of ``generation``; None when the copy is not its."""
+        return self._read(generation, lambda db, _h: {h.source: h for h in self._select(db, "source", sources)})
+
+    def others_sharing(self, generation: Generation | None, article_ids: list[str], sources: list[str]) -> bool | None:
+        """Whether a head outside ``sources`` holds one of ``article_ids`` or is a duplicate of one of ``sources``."""
+        names = set(sources)
+
+        def shared(db: sqlite3.Connection, _horizon: int | None) -> bool:
+            same = self._select(db, "article_id", article_ids) + self._select(db, "duplicate_of", sources)
+            return any(h.source not in names for h in same)
+
+        return self._read(generation, shared)
+
+    def live_chunks(self, generation: Generation | None) -> int | None:
+        """The chunks of every live article (what a run reports), without reading the rows back."""
+        return self._read(generation, lambda db, _h: db.execute(
+            "SELECT coalesce(sum(chunks), 0) FROM head WHERE coalesce(duplicate_of, '') = ''").fetchone()[0])
+
+    @staticmethod
+    def _select(db: sqlite3.Connection, column: str, values: list[str]) -> list[ArticleRecord]:
+        found = []
+        for i in range(0, len(values), _SLICE):
+            part = values[i : i + _SLICE]
+            found += [_head(r) for r in db.execute(
+                f"SELECT {_SELECT} FROM head WHERE {column} IN ({', '.join('?' * len(part))})", part)]
+        return found
 
     def _read(self, generation: Generation | None, fn: Callable[[sqlite3.Connection, int | None], T]) -> T | None:
         """``fn(db, horizon)`` when the copy is tagged ``generation``; None otherwise or on any read error."""

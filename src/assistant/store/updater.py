@@ -27,7 +27,7 @@ import numpy as np
 from ..chunking import _units as sentence_units
 from ..chunking import chunk_article, embedding_text
 from ..config import Config
-from ..documents import content_hash, load_article, read_source, scan_sources, source_path
+from ..documents import article_file, content_hash, load_article, read_source, scan_sources, source_path
 from ..embeddings import TokenAwareEmbeddings, canonical_name, load_embeddings
 from ..errors import IndexMismatchError, SourceError
 from ..models import Article, Chunk, IndexReport, Problem
@@ -140,26 +140,76 @@ class Updater:
             (report.updated if head else report.added).append(source)
             heads[source] = ArticleRecord.of(article, len(fresh[source][1]), 0, stat)
         removed = sorted(s for s in old if s not in heads)
-        report.removed = [s for s in removed if old[s].live()]
         self._mark_duplicates(heads, fresh)
+        report.unchanged = sorted(s for s, h in heads.items() if h.live() and s not in fresh)
+        settled = cached is not None and not repacked
+        return self._apply(started, old_gen, old, heads, fresh, removed, settled)
+
+    def run_files(self, sources: list[str]) -> IndexReport | None:
+        """Check only ``sources`` (names from file events), not the whole folder: a change costs what it changes.
+
+        Returns None, having written nothing, when only a full run can tell what to do:
+        no trusted copy of the heads, a name that is not a plain article file (a folder,
+        a link), or a duplicate involved (the same article under another name).
+        """
+        started = time.perf_counter()
+        store, report = self.store, self.report
+        old_gen = store.generation()
+        if old_gen is None or store.legacy_sentence_articles(limit=1):
+            return None
+        check_settings(old_gen.settings, self.config, store.location, for_writing=True)
+        old = self.heads_cache.heads_of(old_gen, sources)
+        if old is None:
+            return None
+        heads: dict[str, ArticleRecord] = {}
+        fresh: dict[str, tuple[Article, list[Chunk]]] = {}
+        for source in sources:
+            path = article_file(Path(self.config.sources_dir), source)
+            if path is None:
+                return None
+            head, stat = old.get(source), file_stat(path)
+            if stat is None:
+                continue  # gone
+            try:
+                if head and (head.stat == stat or head.content_hash == _file_hash(path, source, self._max_bytes)):
+                    heads[source] = head.with_(stat=stat)
+                    continue
+                article = load_article(path, source, self._max_bytes)
+                fresh[source] = (article, self._chunk(article))
+            except SourceError as exc:
+                report.skipped.append(Problem(source, exc.reason))
+                if head:
+                    heads[source] = head
+                continue
+            (report.updated if head else report.added).append(source)
+            heads[source] = ArticleRecord.of(article, len(fresh[source][1]), 0, stat)
+        ids = sorted({h.article_id for h in old.values()} | {h.article_id for h in heads.values()})
+        if (any(not h.live() for h in old.values()) or len({h.article_id for h in heads.values()}) < len(heads)
+                or self.heads_cache.others_sharing(old_gen, ids, sources) is not False):
+            return None  # duplicates: which name holds the article is decided over every name
+        removed = sorted(s for s in old if s not in heads)
+        report.files_checked = len(sources)
+        return self._apply(started, old_gen, old, heads, fresh, removed, settled=True)
+
+    def _apply(self, started: float, old_gen: Generation | None, old: dict[str, ArticleRecord], heads: dict[str, ArticleRecord],
+               fresh: dict[str, tuple[Article, list[Chunk]]], removed: list[str], settled: bool) -> IndexReport:
+        """Write the run's plan: new content, then heads, then the marker, then what no head names."""
+        store, report = self.store, self.report
+        report.removed = [s for s in removed if old[s].live()]
         report.added = [s for s in report.added if s in fresh]
         report.updated = [s for s in report.updated if s in fresh and s not in report.repaired]
-        report.unchanged = sorted(s for s, h in heads.items() if h.live() and s not in fresh)
         report.warnings = [Problem(s, note) for s, (article, _) in fresh.items() if (note := unreadable_note(article.text))]
 
         changed_heads = [h for s, h in heads.items() if s not in fresh and old.get(s) != h]
         restated = [h for h in changed_heads if h.source in old and old[h.source].with_(stat=h.stat) == h]
         # Nothing to write, unless the copy of the heads is not trusted: a killed run may have
         # committed articles without its marker, which readers only notice at a new generation.
-        settled = cached is not None and not repacked
         if not fresh and not removed and len(restated) == len(changed_heads) and old_gen is not None and settled:
             if restated:  # only `stat` moved (a copy, a touch): no new generation for readers
                 self.heads_cache.untrust()
                 store.put_heads(restated)
-                self._cache_heads(old_gen, cached is not None, heads, old, [])
-            report.chunks_total = sum(h.chunks for h in heads.values() if h.live())
-            report.seconds = time.perf_counter() - started
-            return report
+                self._cache_heads(old_gen, True, heads, old, [])
+            return self._done(started, old_gen, heads)
 
         dimension = self.embedder.dimension if fresh or old_gen is None else old_gen.settings.dimension
         self.heads_cache.untrust()  # before the first head is written: a killed run leaves no stale copy
@@ -177,9 +227,15 @@ class Updater:
         gone = sorted({h.article_id for h in old.values()} - live)
         if gone:
             store.delete_articles(gone)
-        report.chunks_total = sum(h.chunks for h in heads.values() if h.live())
-        report.seconds = time.perf_counter() - started
-        return report
+        return self._done(started, generation, heads)
+
+    def _done(self, started: float, generation: Generation, heads: dict[str, ArticleRecord]) -> IndexReport:
+        total = self.heads_cache.live_chunks(generation) if self.report.files_checked >= 0 else None
+        if total is None:  # a full run has every head at hand; a run over a few files asks the copy
+            total = sum(h.chunks for h in (heads.values() if self.report.files_checked < 0 else self.store.heads()) if h.live())
+        self.report.chunks_total = total
+        self.report.seconds = time.perf_counter() - started
+        return self.report
 
     def _cache_heads(self, generation: Generation, incremental: bool, heads: dict[str, ArticleRecord],
                      old: dict[str, ArticleRecord], removed: list[str]) -> None:
