@@ -106,6 +106,15 @@ def one_size(n: int, model: str, server: bool, work: Path, piaf: Path = PIAF) ->
         row["edit one"] = timed(bot.index)
         extra.unlink()
         row["delete one"] = timed(bot.index)
+        # The same changes named by a file event (the watcher of `serve`/`watch`, `assistant index FILE`).
+        named = lambda: bot.index(files=[extra.name])  # noqa: E731
+        shutil.copyfile(src / "a000001.txt", extra)
+        row["add one, by file event"] = timed(named)
+        with extra.open("a", encoding="utf-8") as fh:
+            fh.write("\nUne phrase nouvelle.\n")
+        row["edit one, by file event"] = timed(named)
+        extra.unlink()
+        row["delete one, by file event"] = timed(named)
         # A new machine builds its lexical cache from the store once; after that, opening reuses it.
         row["first ask, new machine (s)"], _ = ask_process(config, fresh_cache=True)
         row["open + first ask (s)"], row["peak RSS ask (MB)"] = ask_process(config)
