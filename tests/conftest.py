@@ -187,6 +187,22 @@ def seed_copy(seed_index: Config, tmp_path: Path) -> Config:
     return Config(sources_dir=sources, index_dir=index)
 
 
+# The stand-in embedder at a model's pace: for tests that stop, kill or lock a run while it
+# embeds. What they check is the commit protocol, not what the vectors mean.
+PACED = "standin:64@10"
+
+
+def _index_seeds_paced(root: Path) -> BuiltIndex:
+    config = Config(sources_dir=copy_sources(root / "sources"), index_dir=root / "index", embedding_model=PACED)
+    return BuiltIndex(config, IndexStore(config).update())
+
+
+@pytest.fixture
+def paced_copy(tmp_path_factory: pytest.TempPathFactory) -> Config:
+    """A writable copy of the seeds indexed with the paced stand-in embedder (``PACED``)."""
+    return build_once(tmp_path_factory, "paced", _index_seeds_paced).config
+
+
 @pytest.fixture(scope="session")
 def minilm_index(tmp_path_factory: pytest.TempPathFactory) -> Config:
     """The seeds indexed through the CLI with the sentence-transformers MiniLM model. Read-only."""
@@ -202,7 +218,8 @@ def invoke(args: Sequence[str], env: dict[str, str] | None = None) -> Result:
 
 
 def cli_args(config: Config, command: str, *extra: str) -> list[str]:
-    return [command, "--sources", str(config.sources_dir), "--index", str(config.index_dir), *extra]
+    model = [] if config.embedding_model == Config().embedding_model else ["--embedding-model", config.embedding_model]
+    return [*model, command, "--sources", str(config.sources_dir), "--index", str(config.index_dir), *extra]
 
 
 def assistant_command(*args: str) -> list[str]:

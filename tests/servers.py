@@ -12,6 +12,15 @@ import urllib.request
 from collections.abc import Callable
 
 
+def default_sigint() -> None:
+    """``preexec_fn`` for a child: SIGINT as a terminal delivers it, whatever this test run inherited.
+
+    ``nohup``, a background job or a CI runner start pytest with SIGINT ignored, and an
+    ignored signal stays ignored across exec; Python then installs no Ctrl-C handler.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

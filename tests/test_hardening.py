@@ -273,8 +273,10 @@ def test_a_refused_upload_leaves_nothing_in_the_upload_folder(tmp_path: Path) ->
     assert saved.path.is_file() and list(temp.iterdir()) == []
 
 
-def test_index_stops_cleanly_on_sigterm(seed_copy: Config, popen_assistant) -> None:  # noqa: ANN001
+def test_index_stops_cleanly_on_sigterm(paced_copy: Config, popen_assistant) -> None:  # noqa: ANN001
     import signal
+
+    seed_copy = paced_copy  # a run that embeds at a model's pace, so that the signal comes mid-run
 
     for n in range(30):  # enough new text that the run is still embedding when the signal comes
         (seed_copy.sources_dir / f"t{n}.txt").write_text(ARTICLE.format(city=f"Ville{n}") * 20, encoding="utf-8")

@@ -18,10 +18,10 @@ import pytest
 from assistant.chunking import chunk_article
 from assistant.config import Config
 from assistant.documents import load_article
-from assistant.embeddings import TokenAwareEmbeddings
+from assistant.embeddings import TokenAwareEmbeddings, load_embeddings
 from assistant.index import EMBED_BATCH, IndexStore
 
-from conftest import cli_args, copy_index, copy_sources, run_assistant, seed_files, stored_vector_count
+from conftest import PACED, cli_args, copy_index, copy_sources, run_assistant, seed_files, stored_vector_count
 
 QUESTION = "Combien coûte ChatGPT Enterprise aux agences fédérales ?"
 
@@ -84,69 +84,69 @@ def assert_consistent(config: Config, articles: int) -> None:
 # --- interrupted run -------------------------------------------------------------
 
 
-@pytest.mark.slow
 def test_kill_9_mid_embedding_keeps_the_old_index_and_the_next_run_resumes(
-    seed_copy: Config, e5: TokenAwareEmbeddings, popen_assistant
+    paced_copy: Config, popen_assistant
 ) -> None:  # noqa: ANN001
+    config = paced_copy
     # Enough new sentences for several flushes (each commits its articles); killed after the first.
-    added = add_variations(seed_copy, e5, min_chunks=4 * EMBED_BATCH)
-    generation_before = IndexStore(seed_copy).store.generation()
-    chunks_before = stored_vector_count(seed_copy.index_dir, "chunks")
-    heads_before = stored_vector_count(seed_copy.index_dir, "articles")
+    added = add_variations(config, load_embeddings(PACED), min_chunks=4 * EMBED_BATCH)
+    generation_before = IndexStore(config).store.generation()
+    chunks_before = stored_vector_count(config.index_dir, "chunks")
+    heads_before = stored_vector_count(config.index_dir, "articles")
     assert chunks_before and heads_before == 5
 
-    proc = popen_assistant(*cli_args(seed_copy, "index"))
+    proc = popen_assistant(*cli_args(config, "index"))
     deadline = time.monotonic() + 600
     while time.monotonic() < deadline and proc.poll() is None:
-        count = stored_vector_count(seed_copy.index_dir, "articles")
+        count = stored_vector_count(config.index_dir, "articles")
         if count is not None and count > heads_before:  # the first finished articles are committed
             break
         time.sleep(0.05)
     assert proc.poll() is None, "the run ended before it could be interrupted; make the corpus bigger"
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
-    chunks_written = (stored_vector_count(seed_copy.index_dir, "chunks") or 0) - chunks_before
+    chunks_written = (stored_vector_count(config.index_dir, "chunks") or 0) - chunks_before
 
     # The index answers, with the old articles and those the run finished (committed whole, one by one).
-    assert IndexStore(seed_copy).store.generation() == generation_before  # the run's marker is never written
-    status = run_assistant(*cli_args(seed_copy, "status", "--json"))  # checks every listed article's records
+    assert IndexStore(config).store.generation() == generation_before  # the run's marker is never written
+    status = run_assistant(*cli_args(config, "status", "--json"))  # checks every listed article's records
     assert status.returncode == 0, status.stderr[-2000:]
-    listed = {a.source for a in IndexStore(seed_copy).articles()}
+    listed = {a.source for a in IndexStore(config).articles()}
     assert 5 < len(listed) < 5 + len(added)  # killed between two commits
     assert json.loads(status.stdout)["articles"] == len(listed)
-    search = run_assistant(*cli_args(seed_copy, "search", QUESTION, "--json"))
+    search = run_assistant(*cli_args(config, "search", QUESTION, "--json"))
     assert search.returncode == 0, search.stderr[-2000:]
     hits = json.loads(search.stdout)
     assert hits and all(hit["source"] in listed for hit in hits)  # nothing of a half-written article
 
     # The next run completes the work and reuses the vectors the killed run wrote.
-    result = run_assistant(*cli_args(seed_copy, "index", "--json"))
+    result = run_assistant(*cli_args(config, "index", "--json"))
     assert result.returncode == 0, result.stderr[-2000:]
     report = json.loads(result.stdout)
     assert sorted(report["added"]) == sorted(p.name for p in added if p.name not in listed)  # the rest only
     new_chunks = report["chunks_total"] - chunks_before
     assert report["chunks_embedded"] <= new_chunks - chunks_written
-    assert_consistent(seed_copy, articles=5 + len(added))
+    assert_consistent(config, articles=5 + len(added))
 
 
 # --- concurrent runs -------------------------------------------------------------
 
 
-@pytest.mark.slow
 def test_a_second_run_waits_for_the_lock_or_stops_with_a_clear_message(
-    seed_copy: Config, e5: TokenAwareEmbeddings, popen_assistant
+    paced_copy: Config, popen_assistant
 ) -> None:  # noqa: ANN001
-    added = add_variations(seed_copy, e5, min_chunks=40)
-    first = popen_assistant(*cli_args(seed_copy, "index", "--json"))
+    config = paced_copy
+    added = add_variations(config, load_embeddings(PACED), min_chunks=40)
+    first = popen_assistant(*cli_args(config, "index", "--json"))
     deadline = time.monotonic() + 600
-    while time.monotonic() < deadline and first.poll() is None and not lock_is_held(seed_copy.index_dir):
+    while time.monotonic() < deadline and first.poll() is None and not lock_is_held(config.index_dir):
         time.sleep(0.05)  # until the first run holds the lock (it then embeds for a while)
     assert first.poll() is None, "the first run ended too soon; make the corpus bigger"
 
-    waiting = popen_assistant(*cli_args(seed_copy, "index", "--json"), ASSISTANT_LOCK_WAIT_S="900")
-    impatient = run_assistant(*cli_args(seed_copy, "index"), ASSISTANT_LOCK_WAIT_S="0.5")
+    waiting = popen_assistant(*cli_args(config, "index", "--json"), ASSISTANT_LOCK_WAIT_S="900")
+    impatient = run_assistant(*cli_args(config, "index"), ASSISTANT_LOCK_WAIT_S="0.5")
     assert first.poll() is None, "the first run ended too soon; make the corpus bigger"
-    assert_clean_failure(impatient, f"another `assistant index` is writing {seed_copy.index_dir}", "let it finish, then run again")
+    assert_clean_failure(impatient, f"another `assistant index` is writing {config.index_dir}", "let it finish, then run again")
 
     out, err = first.communicate(timeout=900)
     assert first.returncode == 0, err[-2000:]
@@ -158,7 +158,7 @@ def test_a_second_run_waits_for_the_lock_or_stops_with_a_clear_message(
     second = json.loads(out)  # it waited, then found the first run's work committed
     assert second["added"] == [] and second["chunks_embedded"] == 0
     assert len(second["unchanged"]) == 5 + len(added)
-    assert_consistent(seed_copy, articles=5 + len(added))
+    assert_consistent(config, articles=5 + len(added))
 
 
 # --- damaged or foreign index folders ------------------------------------------------

