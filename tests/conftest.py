@@ -91,14 +91,16 @@ def stored_vector_count(index_dir: Path, kind: str | None = None) -> int | None:
         return None
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which reads the group marks into the test ids
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Keep a module's tests on one xdist worker when they share a module-scoped fixture;
-    a browser test (a server and Chromium, end to end) is also ``slow``."""
+    """Keep a module's tests on one xdist worker when they share a module-scoped fixture of
+    ours (a plugin's, such as pytest-recording's autouse ``vcr_cassette_dir``, costs nothing
+    and would pin every module); a browser test (a server and Chromium, end to end) is also ``slow``."""
     for item in items:
         if item.get_closest_marker("browser") and not item.get_closest_marker("slow"):
             item.add_marker(pytest.mark.slow)
         fixture_defs = getattr(getattr(item, "_fixtureinfo", None), "name2fixturedefs", {})
-        if any(defs[-1].scope in ("module", "class", "package") for defs in fixture_defs.values() if defs):
+        if any(defs[-1].scope in ("module", "class", "package") and defs[-1].baseid for defs in fixture_defs.values() if defs):
             item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::", 1)[0]))
 
 
