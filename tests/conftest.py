@@ -74,34 +74,19 @@ class BuiltIndex:
     report: IndexReport
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist turns the groups into node ids
-def stored_vector_count(index_dir: Path, kind: str | None = None) -> int | None:
-    """Rows in Chroma's sqlite, of one collection kind or all, read-only (None while the writer holds its lock).
-
-    Raw sqlite only here, as an observer that cannot disturb the writing process.
-    """
-    query = "SELECT COUNT(*) FROM embeddings"
-    if kind:
-        query += (" JOIN segments ON embeddings.segment_id = segments.id JOIN collections ON segments.collection = collections.id"
-                  f" WHERE collections.name = 'assistant-{kind}'")
-    try:
-        with sqlite3.connect(f"file:{index_dir / 'chroma' / 'chroma.sqlite3'}?mode=ro", uri=True, timeout=0.05) as db:
-            return int(db.execute(query).fetchone()[0])
-    except sqlite3.OperationalError:
-        return None
-
-
-@pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which reads the group marks into the test ids
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_itemcollected(item: pytest.Item) -> None:
     """Keep a module's tests on one xdist worker when they share a module-scoped fixture of
     ours (a plugin's, such as pytest-recording's autouse ``vcr_cassette_dir``, costs nothing
-    and would pin every module); a browser test (a server and Chromium, end to end) is also ``slow``."""
-    for item in items:
-        if item.get_closest_marker("browser") and not item.get_closest_marker("slow"):
-            item.add_marker(pytest.mark.slow)
-        fixture_defs = getattr(getattr(item, "_fixtureinfo", None), "name2fixturedefs", {})
-        if any(defs[-1].scope in ("module", "class", "package") and defs[-1].baseid for defs in fixture_defs.values() if defs):
-            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::", 1)[0]))
+    and would pin every module); a browser test (a server and Chromium, end to end) is also ``slow``.
+
+    At collection, not in ``pytest_collection_modifyitems``: xdist's worker reads the group
+    marks into the test ids in that hook, and a conftest's runs after it.
+    """
+    if item.get_closest_marker("browser") and not item.get_closest_marker("slow"):
+        item.add_marker(pytest.mark.slow)
+    fixture_defs = getattr(getattr(item, "_fixtureinfo", None), "name2fixturedefs", {})
+    if any(defs[-1].scope in ("module", "class", "package") and defs[-1].baseid for defs in fixture_defs.values() if defs):
+        item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::", 1)[0]))
 
 
 @pytest.fixture(autouse=True)

@@ -26,6 +26,8 @@ class ExpectedSkip:
     reason: str
 
     def matches(self, nodeid: str) -> bool:
+        if nodeid.rfind("@") > nodeid.rfind("]"):  # xdist's loadgroup adds "@GROUP" to grouped tests' ids
+            nodeid = nodeid[: nodeid.rfind("@")]
         return nodeid == self.pattern or nodeid.startswith(self.pattern + "::") or fnmatchcase(nodeid, self.pattern)
 
 

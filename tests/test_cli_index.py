@@ -204,8 +204,9 @@ def test_missing_sources_folder(tmp_path: Path) -> None:
 
 def test_model_mismatch_is_refused_with_the_rebuild_command(minilm_index: Config) -> None:
     generation_before = IndexStore(minilm_index.with_(embedding_model=MINILM)).store.generation()
-    for command in (cli_args(minilm_index, "index"), cli_args(minilm_index, "search", "Anthropic Claude 1 dollar")):
-        result = invoke(command)  # the default model, not the one the index was built with
+    default_model = minilm_index.with_(embedding_model=Config().embedding_model)  # not the one the index was built with
+    for command in (cli_args(default_model, "index"), cli_args(default_model, "search", "Anthropic Claude 1 dollar")):
+        result = invoke(command)
         assert result.exit_code == 1, result.output
         assert result.stdout == ""
         message = result.stderr.strip()
@@ -235,12 +236,12 @@ def test_sentence_transformers_index_end_to_end(minilm_index: Config, minilm: To
     expected = minilm.passage_vectors([embedding_text(rec["title"], got["documents"][0])])[0]
     assert float(np.dot(expected, vec)) > 0.999
 
-    search = invoke(["--embedding-model", MINILM, *cli_args(minilm_index, "search", "Anthropic Claude government 1 dollar", "--json")])
+    search = invoke(cli_args(minilm_index, "search", "Anthropic Claude government 1 dollar", "--json"))
     assert search.exit_code == 0, search.output
     hits = json.loads(search.stdout)
     assert hits[0]["source"].startswith("003")
 
-    again = invoke(["--embedding-model", MINILM, *cli_args(minilm_index, "index", "--json")])
+    again = invoke(cli_args(minilm_index, "index", "--json"))
     assert again.exit_code == 0, again.output
     report = json.loads(again.stdout)
     assert report["chunks_embedded"] == 0 and len(report["unchanged"]) == 5
