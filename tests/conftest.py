@@ -74,6 +74,22 @@ class BuiltIndex:
     report: IndexReport
 
 
+def stored_vector_count(index_dir: Path, kind: str | None = None) -> int | None:
+    """Rows in Chroma's sqlite, of one collection kind or all, read-only (None while the writer holds its lock).
+
+    Raw sqlite only here, as an observer that cannot disturb the writing process.
+    """
+    query = "SELECT COUNT(*) FROM embeddings"
+    if kind:
+        query += (" JOIN segments ON embeddings.segment_id = segments.id JOIN collections ON segments.collection = collections.id"
+                  f" WHERE collections.name = 'assistant-{kind}'")
+    try:
+        with sqlite3.connect(f"file:{index_dir / 'chroma' / 'chroma.sqlite3'}?mode=ro", uri=True, timeout=0.05) as db:
+            return int(db.execute(query).fetchone()[0])
+    except sqlite3.OperationalError:
+        return None
+
+
 def pytest_itemcollected(item: pytest.Item) -> None:
     """Keep a module's tests on one xdist worker when they share a module-scoped fixture of
     ours (a plugin's, such as pytest-recording's autouse ``vcr_cassette_dir``, costs nothing
