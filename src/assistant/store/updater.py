@@ -36,6 +36,7 @@ from .chroma import ChromaStore
 from .heads_cache import HeadsCache
 from .protocol import ArticleSentences
 from .sentence_packs import pack_count
+from .upkeep import damaged_articles, repack_sentences
 from .records import MAX_RECORDS_PER_CALL, ArticleRecord, ChunkRecord, FileStat, Generation, StoreSettings
 
 CHUNKER_VERSION = "paragraph-sentences-2"
@@ -111,8 +112,8 @@ class Updater:
             check_settings(old_gen.settings, self.config, store.location, for_writing=True)
         cached = self.heads_cache.load(old_gen)  # this machine's copy, when it is of the store's generation
         old = {h.source: h for h in (cached if cached is not None else store.heads())}
-        repacked = self._repack_sentences(old)  # an index written before packs: no re-embedding
-        damaged = self._damaged(old, force_check)
+        repacked = repack_sentences(store, self.heads_cache, old)  # an index written before packs: no re-embedding
+        damaged = damaged_articles(store, old, force_check, report)
         sources_dir = Path(self.config.sources_dir)
         scan = scan_sources(sources_dir)  # names made printable; links outside sources/ refused
         files = scan.files
@@ -242,55 +243,6 @@ class Updater:
         """The copy of the heads as committed: the run's changes only, when the copy was the previous state."""
         put = [h for s, h in heads.items() if old.get(s) != h] if incremental else list(heads.values())
         self.heads_cache.store(generation, put, removed, whole=not incremental)
-
-    def _repack_sentences(self, heads: dict[str, ArticleRecord]) -> bool:
-        """Sentence rows of an older index become packs; ``heads`` are updated in place (and in the store).
-
-        Each batch: packs first, then the heads that count them, then the rows, so a
-        killed run leaves every article readable. Returns whether anything was repacked.
-        """
-        sources_of: dict[str, list[str]] = {}
-        for source, head in heads.items():  # duplicates share an article
-            sources_of.setdefault(head.article_id, []).append(source)
-        repacked = False
-        while batch := self.store.legacy_sentence_articles():
-            if not repacked:
-                self.heads_cache.untrust()
-                repacked = True
-            found = self.store.legacy_sentences(batch)
-            self.store.put_sentences_of(list(found.items()))
-            updated = []
-            for aid, sentences in found.items():
-                dimension = sentences.vectors.shape[1] if sentences.vectors.ndim == 2 else 0
-                for source in sources_of.get(aid, []):
-                    heads[source] = heads[source].with_(sentence_records=pack_count(len(sentences.spans), dimension))
-                    updated.append(heads[source])
-            self.store.put_heads(updated)
-            self.store.delete_legacy_sentences(batch)
-        return repacked
-
-    def _damaged(self, heads: dict[str, ArticleRecord], force: bool) -> set[str]:
-        """Articles whose content records are incomplete (a damaged or half-restored store).
-
-        Counting is cheap; the full per-article scan only runs when the counts fall short.
-        """
-        live = [h for h in heads.values() if h.live()]
-        counts = self.store.counts()
-        short = (
-            counts["chunks"] < sum(h.chunks for h in live)
-            or counts["texts"] < sum(h.text_parts for h in live)
-            or counts["sentences"] < sum(h.sentence_records for h in live)
-        )
-        if not (short or force):
-            return set()
-        have = {kind: self.store.article_ids_with(kind) for kind in ("chunks", "texts", "sentences")}
-        bad = {
-            h.article_id for h in live
-            if have["chunks"].get(h.article_id, 0) < h.chunks or have["texts"].get(h.article_id, 0) < h.text_parts
-            or have["sentences"].get(h.article_id, 0) < h.sentence_records
-        }
-        self.report.repaired = sorted(h.source for h in live if h.article_id in bad)
-        return bad
 
     def _mark_duplicates(self, heads: dict[str, ArticleRecord], fresh: dict[str, tuple[Article, list[Chunk]]]) -> None:
         """The same article (same title and cleaned text) under two names is indexed once.

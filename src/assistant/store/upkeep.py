@@ -1,0 +1,62 @@
+"""Upkeep of an existing index at the start of a run: sentence rows of an older index are
+packed, and articles whose records are incomplete (a damaged or half-restored store) are found."""
+
+from __future__ import annotations
+
+from ..models import IndexReport
+from .chroma import ChromaStore
+from .heads_cache import HeadsCache
+from .records import ArticleRecord
+from .sentence_packs import pack_count
+
+
+def repack_sentences(store: ChromaStore, heads_cache: HeadsCache, heads: dict[str, ArticleRecord]) -> bool:
+    """Sentence rows of an older index become packs; ``heads`` are updated in place (and in the store).
+
+    Each batch: packs first, then the heads that count them, then the rows, so a
+    killed run leaves every article readable. Returns whether anything was repacked.
+    """
+    sources_of: dict[str, list[str]] = {}
+    for source, head in heads.items():  # duplicates share an article
+        sources_of.setdefault(head.article_id, []).append(source)
+    repacked = False
+    while batch := store.legacy_sentence_articles():
+        if not repacked:
+            heads_cache.untrust()
+            repacked = True
+        found = store.legacy_sentences(batch)
+        store.put_sentences_of(list(found.items()))
+        updated = []
+        for aid, sentences in found.items():
+            dimension = sentences.vectors.shape[1] if sentences.vectors.ndim == 2 else 0
+            for source in sources_of.get(aid, []):
+                heads[source] = heads[source].with_(sentence_records=pack_count(len(sentences.spans), dimension))
+                updated.append(heads[source])
+        store.put_heads(updated)
+        store.delete_legacy_sentences(batch)
+    return repacked
+
+
+def damaged_articles(store: ChromaStore, heads: dict[str, ArticleRecord], force: bool, report: IndexReport) -> set[str]:
+    """Articles whose content records are incomplete (a damaged or half-restored store).
+
+    Counting is cheap; the full per-article scan only runs when the counts fall short
+    (or ``force``: `assistant index` after `status` found damage). Sets ``report.repaired``.
+    """
+    live = [h for h in heads.values() if h.live()]
+    counts = store.counts()
+    short = (
+        counts["chunks"] < sum(h.chunks for h in live)
+        or counts["texts"] < sum(h.text_parts for h in live)
+        or counts["sentences"] < sum(h.sentence_records for h in live)
+    )
+    if not (short or force):
+        return set()
+    have = {kind: store.article_ids_with(kind) for kind in ("chunks", "texts", "sentences")}
+    bad = {
+        h.article_id for h in live
+        if have["chunks"].get(h.article_id, 0) < h.chunks or have["texts"].get(h.article_id, 0) < h.text_parts
+        or have["sentences"].get(h.article_id, 0) < h.sentence_records
+    }
+    report.repaired = sorted(h.source for h in live if h.article_id in bad)
+    return bad
