@@ -54,6 +54,20 @@ def test_named_files_leave_the_index_as_a_whole_run_would(tmp_path: Path) -> Non
     assert "roscoff.txt" not in state(named)
 
 
+def test_a_renamed_file_moves_its_article_without_embedding_it_again(tmp_path: Path) -> None:
+    named, whole = Assistant(standin(tmp_path, "named")), Assistant(standin(tmp_path, "whole"))
+    named.index(), whole.index()
+    first = sorted(Path(named.config.sources_dir).glob("*.txt"))[0].name
+    for bot in (named, whole):
+        src = Path(bot.config.sources_dir)
+        (src / first).rename(src / "renomme.txt")
+    report = named.index(files=[first, "renomme.txt"])  # what a watcher sees: one name gone, one new
+    assert report.files_checked == 2 and report.removed == [first] and report.added == ["renomme.txt"]
+    assert report.chunks_embedded == 0  # its vectors are found by content
+    whole.index()
+    assert state(named) == state(whole)
+
+
 def test_only_the_named_files_are_checked(tmp_path: Path) -> None:
     bot = Assistant(standin(tmp_path))
     bot.index()
