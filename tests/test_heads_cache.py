@@ -134,3 +134,27 @@ def test_a_reader_applies_only_the_changes_of_each_run(tmp_path: Path, monkeypat
     assert {h.source for h in view.live.values()} == set(view.heads)
     hits = {h.source for h in bot.search("la commune de Brest a ouvert un port", 10)}
     assert "nouveau.txt" in hits and removed.name not in hits  # stand-in vectors: ranked by words alone
+
+
+def test_a_reader_that_listed_the_heads_leaves_the_copy_unless_a_writer_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A new machine (or a lost cache) lists every head from the store once; the next process reads the copy."""
+    from filelock import FileLock
+
+    from assistant.store.chroma import ChromaStore
+
+    config = Config(sources_dir=copy_sources(tmp_path / "sources"), index_dir=tmp_path / "index", embedding_model="standin:64")
+    Assistant(config).index()
+    copy = HeadsCache(config.index_dir, config.collection).path
+    copy.unlink()
+    with FileLock(str(config.index_dir / ".lock")):  # a writer at work: the reader leaves no copy
+        assert Assistant(config).search("Anthropic", k=1)
+    assert not copy.exists() or HeadsCache(config.index_dir, config.collection).load(Assistant(config).store.generation()) is None
+    assert Assistant(config).search("Anthropic", k=1)  # no writer: listed, then kept
+    listed = {h.source for h in Assistant(config).store.heads()}
+
+    def listing_refused(self: ChromaStore) -> list[ArticleRecord]:
+        raise AssertionError("heads listed from the store")
+
+    monkeypatch.setattr(ChromaStore, "heads", listing_refused)
+    bot = Assistant(config)
+    assert bot.search("Anthropic", k=1) and set(bot.retriever.snapshot().heads) == listed

@@ -14,6 +14,7 @@ from __future__ import annotations
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Generic, TypeVar
 
 import numpy as np
@@ -133,7 +134,10 @@ class Retriever:
             delta = self._heads_cache.changes_since(generation, view.generation.number)
         if delta is None:
             cached = self._heads_cache.load(generation)  # the indexing machine's copy, when it is this generation's
-            heads = {h.source: h for h in (cached if cached is not None else self.store.heads())}
+            if cached is None:
+                cached = self.store.heads()
+                self._keep_copy(generation, cached)
+            heads = {h.source: h for h in cached}
             return heads, {h.article_id: h for h in heads.values() if h.live()}
         put, gone = delta
         heads, live = dict(view.heads), dict(view.live)  # the old view may still be in use
@@ -147,6 +151,25 @@ class Retriever:
             if head.live():
                 live[head.article_id] = head
         return heads, live
+
+    def _keep_copy(self, generation: Generation | None, heads: list[ArticleRecord]) -> None:
+        """Having listed every head from the store (a new machine, a lost cache), leave the copy for
+        the next process: only when no writer runs here (its lock, taken without waiting) and the
+        marker did not move meanwhile, so the copy is exactly that generation's heads."""
+        from filelock import FileLock, Timeout
+
+        if generation is None:
+            return
+        lock = FileLock(str(Path(self.config.index_dir) / ".lock"))
+        try:
+            lock.acquire(timeout=0)
+        except (Timeout, OSError):  # a writer is at work, or the folder is read-only: no copy this time
+            return
+        try:
+            if self.store.generation() == generation:
+                self._heads_cache.store(generation, heads, [], whole=True)
+        finally:
+            lock.release()
 
     # --- what the answerer reads ------------------------------------------------
 
