@@ -122,24 +122,8 @@ class Updater:
         heads: dict[str, ArticleRecord] = {}
         fresh: dict[str, tuple[Article, list[Chunk]]] = {}
         for source, path in files.items():
-            head, stat = old.get(source), file_stat(path)
-            try:
-                if head and head.article_id not in damaged:
-                    if stat is not None and head.stat == stat:
-                        heads[source] = head
-                        continue
-                    if head.content_hash == _file_hash(path, source, self._max_bytes):
-                        heads[source] = head.with_(stat=stat)
-                        continue
-                article = load_article(path, source, self._max_bytes)
-                fresh[source] = (article, self._chunk(article))
-            except SourceError as exc:
-                report.skipped.append(Problem(source, exc.reason))
-                if head:  # keep what was indexed: a bad edit or a read error must not delete it
-                    heads[source] = head
-                continue
-            (report.updated if head else report.added).append(source)
-            heads[source] = ArticleRecord.of(article, len(fresh[source][1]), 0, stat)
+            head = old.get(source)
+            self._check_file(source, path, head, file_stat(path), heads, fresh, trust_head=bool(head) and head.article_id not in damaged)
         removed = sorted(s for s in old if s not in heads)
         self._mark_duplicates(heads, fresh)
         report.unchanged = sorted(s for s, h in heads.items() if h.live() and s not in fresh)
@@ -168,22 +152,9 @@ class Updater:
             path = article_file(Path(self.config.sources_dir), source)
             if path is None:
                 return None
-            head, stat = old.get(source), file_stat(path)
-            if stat is None:
-                continue  # gone
-            try:
-                if head and (head.stat == stat or head.content_hash == _file_hash(path, source, self._max_bytes)):
-                    heads[source] = head.with_(stat=stat)
-                    continue
-                article = load_article(path, source, self._max_bytes)
-                fresh[source] = (article, self._chunk(article))
-            except SourceError as exc:
-                report.skipped.append(Problem(source, exc.reason))
-                if head:
-                    heads[source] = head
-                continue
-            (report.updated if head else report.added).append(source)
-            heads[source] = ArticleRecord.of(article, len(fresh[source][1]), 0, stat)
+            stat = file_stat(path)
+            if stat is not None:  # None: gone
+                self._check_file(source, path, old.get(source), stat, heads, fresh)
         ids = sorted({h.article_id for h in old.values()} | {h.article_id for h in heads.values()})
         if (any(not h.live() for h in old.values()) or len({h.article_id for h in heads.values()}) < len(heads)
                 or self.heads_cache.others_sharing(old_gen, ids, sources) is not False):
@@ -191,6 +162,30 @@ class Updater:
         removed = sorted(s for s in old if s not in heads)
         report.files_checked = len(sources)
         return self._apply(started, old_gen, old, heads, fresh, removed, settled=True)
+
+    def _check_file(self, source: str, path: Path, head: ArticleRecord | None, stat: FileStat | None,
+                    heads: dict[str, ArticleRecord], fresh: dict[str, tuple[Article, list[Chunk]]],
+                    trust_head: bool = True) -> None:
+        """One file against its head: unchanged (same stat, or same bytes), new or edited (loaded
+        and chunked into ``fresh``), or skipped with the reason. ``trust_head``: False when the
+        article's records are damaged, so that it is written again."""
+        try:
+            if head and trust_head:
+                if stat is not None and head.stat == stat:
+                    heads[source] = head
+                    return
+                if head.content_hash == _file_hash(path, source, self._max_bytes):
+                    heads[source] = head.with_(stat=stat)
+                    return
+            article = load_article(path, source, self._max_bytes)
+            fresh[source] = (article, self._chunk(article))
+        except SourceError as exc:
+            self.report.skipped.append(Problem(source, exc.reason))
+            if head:  # keep what was indexed: a bad edit or a read error must not delete it
+                heads[source] = head
+            return
+        (self.report.updated if head else self.report.added).append(source)
+        heads[source] = ArticleRecord.of(article, len(fresh[source][1]), 0, stat)
 
     def _apply(self, started: float, old_gen: Generation | None, old: dict[str, ArticleRecord], heads: dict[str, ArticleRecord],
                fresh: dict[str, tuple[Article, list[Chunk]]], removed: list[str], settled: bool) -> IndexReport:
