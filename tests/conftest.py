@@ -62,9 +62,16 @@ def copy_sources(target: Path, files: Sequence[Path] | None = None) -> Path:
     return target
 
 
+# What a copy of an index leaves out: the writer's lock, and the lexical cache (rebuilt from
+# Chroma at the first question, as on a new machine). Readers of the source index write that
+# cache while the copy runs: SQLite's -wal and -shm files come and go, and copytree fails on a
+# vanished file. The heads copy stays: only a writer changes it once an index is built.
+NOT_COPIED = shutil.ignore_patterns(".lock", "lexical.sqlite*")
+
+
 def copy_index(source: Path, target: Path) -> Path:
-    """Copy a finished index folder (no process may be writing it)."""
-    shutil.copytree(source, target, ignore=shutil.ignore_patterns(".lock"))
+    """Copy a finished index folder (no process may be writing its store)."""
+    shutil.copytree(source, target, ignore=NOT_COPIED)
     return target
 
 

@@ -20,6 +20,7 @@ import pytest
 from gradio_client import Client, handle_file
 
 from assistant.config import Config
+from conftest import copy_index
 from tests.servers import default_sigint, free_port, stop_process
 
 REPO = Path(__file__).resolve().parents[1]
@@ -90,7 +91,7 @@ def start_server(config: Config, log: Path, *extra: str, **env_extra: str) -> Se
 
 def private_copy(seed: Config, root: Path) -> Config:
     shutil.copytree(seed.sources_dir, root / "sources")
-    shutil.copytree(seed.index_dir, root / "index", ignore=shutil.ignore_patterns(".lock"))
+    copy_index(seed.index_dir, root / "index")
     return Config(sources_dir=root / "sources", index_dir=root / "index")
 
 
