@@ -35,7 +35,7 @@ from answerer_data import (  # noqa: E402
     ROOT, Corpus, Sample, cached, collect, gibberish_cases, load_cases, sample_cases,
 )
 
-from assistant.answer import ExtractiveAnswerer, refusal_language  # noqa: E402
+from assistant.answer import MISSING_MEASURE_CONFIDENCE, ExtractiveAnswerer, missing_measure, refusal_language  # noqa: E402
 from assistant.selector import DEFAULT_MODEL_PATH, NEVER, AnswererModel, LogisticModel, TreeEnsemble  # noqa: E402
 from assistant.sentence_features import QUESTION_FEATURES, SENTENCE_FEATURES, question_row  # noqa: E402
 
@@ -200,7 +200,18 @@ def cross_validate(samples: list[Sample], folds: np.ndarray, selector_kind: str,
     for f in range(FOLDS):
         model = FITTERS[answer_kind](rows[folds != f], labels[folds != f], QUESTION_FEATURES, weights[folds != f])
         confidence[folds == f] = model.probabilities(rows[folds == f])  # type: ignore[attr-defined]
-    return OutOfFold(sentence_probs, confidence)
+    return OutOfFold(sentence_probs, gated(samples, sentence_probs, confidence))
+
+
+def gated(samples: Sequence[Sample], probs: Sequence[np.ndarray], confidence: np.ndarray) -> np.ndarray:
+    """The confidence as the answerer reports it: capped where the sentence it would quote first
+    lacks the amount, number or date the question asks for (``answer.missing_measure``)."""
+    out = confidence.copy()
+    for i, (s, p) in enumerate(zip(samples, probs)):
+        ranked = [s.candidates[j] for j in np.argsort(-p, kind="stable")]
+        if missing_measure(s.question, ranked) is not None:
+            out[i] = min(out[i], MISSING_MEASURE_CONFIDENCE)
+    return out
 
 
 # --- choosing the refusal point and the answer rule -----------------------------
@@ -444,7 +455,7 @@ def main(argv: list[str] | None = None) -> int:
                           {k: v for k, v in threshold.items() if k != "*"}, rule.swap, rule.third)
     if dev:
         dev_probs = sentence_probabilities(selector, dev)
-        dev_conf = answerability.probabilities(answerability_rows(dev, dev_probs))  # type: ignore[attr-defined]
+        dev_conf = gated(dev, dev_probs, answerability.probabilities(answerability_rows(dev, dev_probs)))  # type: ignore[attr-defined]
         report["dev"] = scores(dev, composed_answers(dev, dev_probs, dev_conf, threshold, rule, corpora))
         report["dev_selector_top1"] = top1(dev, dev_probs)
         print("dev (qa.jsonl, never fitted on):", report["dev"], "top1", report["dev_selector_top1"], flush=True)

@@ -160,3 +160,21 @@ def test_confidence_is_higher_for_answerable_questions(answers: dict) -> None:
 def test_ask_json_carries_confidence(bot: Assistant) -> None:
     data = bot.ask("Qui est le PDG d'Anthropic ?").to_dict()
     assert isinstance(data["confidence"], float) and 0.0 <= data["confidence"] <= 1.0
+
+
+@pytest.mark.parametrize("question", [
+    "Quel est le coût du projet Stargate ?",  # Stargate is named, its cost is not
+    "How much money does the Stargate project cost?",
+    "What price did Google offer for Gemini?",  # Gemini is in the GSA catalogue; no price is given
+])
+def test_a_price_question_without_an_amount_in_the_articles_is_refused(bot: Assistant, question: str) -> None:
+    answer = bot.ask(question)
+    assert answer.refused and answer.citations == []
+    assert answer.confidence == 0.0
+    assert answer.retrieved  # the closest passages are still shown
+
+
+def test_a_price_question_with_an_amount_is_answered_with_it(bot: Assistant) -> None:
+    answer = bot.ask("Quel prix Anthropic demande-t-il aux agences pour Claude ?")
+    assert not answer.refused
+    assert re.search(r"1 ?\$|un dollar|1 dollar", answer.citations[0].quote)

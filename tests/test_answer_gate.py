@@ -39,3 +39,12 @@ def test_llm_is_called_when_the_articles_hold_the_answer(seed_index: Config) -> 
     answer = bot.ask("Qui est le PDG d'Anthropic ?")
     assert calls.count == 1
     assert answer.answerer == "fake:scripted" and answer.confidence is not None
+
+
+def test_llm_is_not_called_for_a_price_the_articles_do_not_state(seed_index: Config) -> None:
+    calls = Calls()
+    model = GenericFakeChatModel(messages=iter(["Stargate coûte 500 milliards de dollars [1]."]), callbacks=[calls])
+    bot = Assistant(seed_index, llm=LLMAnswerer(model, "fake:scripted"))
+    answer = bot.ask("Quel est le coût du projet Stargate ?")
+    assert answer.refused and calls.count == 0
+    assert answer.confidence == 0.0

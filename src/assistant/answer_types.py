@@ -60,3 +60,58 @@ def holds(kind: str, sentence: str, question: str) -> bool:
             return True
     return False
 
+
+
+# --- measures: what a how-much, how-many or what-year question cannot be answered without ---
+#
+# A price asked for and no amount quoted, a count asked for and no number, a year asked for and
+# no date: the sentence may be on topic ("Stargate, a huge data infrastructure") but it is not an
+# answer. These patterns are narrower than the kinds above (they drive a refusal, not a feature):
+# "combien" alone may ask for a share or a duration, "quand" a circumstance ("quand on a la peau
+# claire"), so only the unambiguous phrasings count.
+MONEY, COUNT = "money", "count"
+
+_ASKED_MEASURES = (
+    (MONEY, re.compile(
+        r"\b(quels? (?:est le |était le )?prix(?! (?:obtient|obtenu|a obtenu|remport\w*|a remporté|re[çc]oit|a re[çc]u|gagne|a gagné|lui))|quel (?:est le |était le )?montant|quelle somme|combien co[uû]t\w*|"
+        r"quel (?:est|était|sera) le co[uû]t|combien d['’]argent|à combien s['’]él[eè]v\w*|what price|what is the price|what was the price|"
+        r"how much (?:money|does|did|do|will|would|is|was|are|were)\b.*\bcosts?\b|how much money|"
+        r"what (?:is|was) the cost|what amount|how much did .* pay|how much (?:does|will) .* pay)", re.I)),
+    (DATE, re.compile(
+        r"\b(en quelle année|quelle année|à quelle date|quelle date|quelle est la date|date de naissance|"
+        r"en quel siècle|what year|which year|in what year|what date|on what date|what century|in which century|"
+        r"when (?:was|were|did|does|do|is|will|had|has|have)\b)", re.I)),
+    (COUNT, re.compile(r"\b(combien de|combien d['’]|how many)\b", re.I)),
+)
+_STATES = {
+    MONEY: re.compile(
+        r"[$€£¥]|\b(dollars?|euros?|usd|eur|gbp|livres? sterling|pounds?|francs?|cents?|centimes?|yuans?|yens?|"
+        r"gratuit\w*|free of charge|for free|free)\b", re.I),
+    DATE: re.compile(
+        rf"\b\d{{3,4}}s?\b|\b\d{{1,2}}(?:st|nd|rd|th|e|ème|er)\s+(?:century|centuries|siècles?)\b|"
+        rf"\b[IVXL]+(?:e|ème|er)\s+siècle|\bsiècles?\b|\bcentur(?:y|ies)\b|\b({_MONTHS})\b|"
+        r"\b(années|decades?|décennies?|antiquité|moyen[ -]âge|middle ages|aujourd['’]hui|today|hier|yesterday)\b", re.I),
+    COUNT: re.compile(
+        r"\d|\b(deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze|treize|quinze|seize|vingt|trente|quarante|"
+        r"cinquante|soixante|cent|mille|millions?|milliards?|dizaines?|centaines?|milliers?|douzaines?|plusieurs|seule?s?|"
+        r"aucune?|un|une|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|"
+        r"hundreds?|thousands?|millions?|billions?|dozens?|several|single|once|twice|one|both|none|no)\b", re.I),
+}
+
+
+def asked_measure(question: str) -> str | None:
+    """MONEY, DATE or COUNT when the question plainly asks for one; None otherwise."""
+    for measure, pattern in _ASKED_MEASURES:
+        if pattern.search(question):
+            return measure
+    return None
+
+
+def states(measure: str, sentence: str, question: str) -> bool:
+    """True if ``sentence`` states a ``measure`` beyond the words the question already uses."""
+    asked = {w.lower() for w in _WORD.findall(question)}
+    for match in _STATES[measure].finditer(sentence):
+        words = [w.lower() for w in _WORD.findall(match.group())]
+        if not words or not all(w in asked for w in words):  # a bare "$" or "€" has no word: it counts
+            return True
+    return False
