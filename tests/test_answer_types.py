@@ -68,7 +68,9 @@ def test_asked_measure(question: str, measure: str | None) -> None:
     (DATE, "Sam Altman dirige OpenAI.", False),
     (COUNT, "L'entreprise compte 1 500 salariés.", True),
     (COUNT, "Plusieurs agences l'utilisent.", True),
-    (COUNT, "Le plan met l'accent sur l'innovation.", False),
+    (COUNT, "Le plan met l’accent sur l’innovation.", False),
+    (COUNT, "Le plan met l’accent sur une infrastructure d’IA.", False),
+    (COUNT, "Une seule agence l’utilise.", True),
 ])
 def test_states(measure: str, sentence: str, stated: bool) -> None:
     assert states(measure, sentence, "question") is stated

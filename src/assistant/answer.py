@@ -83,8 +83,8 @@ def missing_measure(question: str, ranked: list[Candidate]) -> str | None:
     first states none (headings are never quoted first unless a title is asked for).
 
     A rule, not fitted: on the benchmarks' training questions, beyond the model's refusals, it
-    refused 29 unanswerable squad2-en questions for 9 answerable ones (of 1,095 and 933), and
-    4 of 1,225 answerable piaf-fr ones. The fitted model cannot learn it: on SQuAD, whether
+    refused 29 unanswerable squad2-en questions for 11 answerable ones (of 1,095 and 933), and
+    6 of 1,225 answerable piaf-fr ones. The fitted model cannot learn it: on SQuAD, whether
     the best sentence holds the asked-for kind (``type_present``) hardly differs between
     answerable and unanswerable questions once the narrow phrasings are left aside."""
     measure = asked_measure(question)

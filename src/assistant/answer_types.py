@@ -94,8 +94,10 @@ _STATES = {
     COUNT: re.compile(
         r"\d|\b(deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze|treize|quinze|seize|vingt|trente|quarante|"
         r"cinquante|soixante|cent|mille|millions?|milliards?|dizaines?|centaines?|milliers?|douzaines?|plusieurs|seule?s?|"
-        r"aucune?|un|une|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|"
-        r"hundreds?|thousands?|millions?|billions?|dozens?|several|single|once|twice|one|both|none|no)\b", re.I),
+        r"aucune?|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|"
+        r"hundreds?|thousands?|millions?|billions?|dozens?|several|single|once|twice|both|none)\b|"
+        # "un", "une", "one" are articles or pronouns far more often than counts: only with "seul".
+        r"\b(?:un|une) seule?\b|\bonly one\b", re.I),
 }
 
 
