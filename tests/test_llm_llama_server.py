@@ -74,6 +74,10 @@ class LlamaServer:
             "--host", "127.0.0.1", "--port", str(self.port), "--n_ctx", "4096", "--chat_format", "gemma",
             # one thread: on a busy 2-core machine, two spin-waiting threads are ten times slower
             "--n_threads", "1", "--n_threads_batch", "1", "--verbose", "False",
+            # the server's default computes the logits of every prompt token (262k-word vocabulary),
+            # for logprobs that the assistant never asks for: the prompt is evaluated 2.5x faster
+            # without them, and the replies are the same (greedy decoding reads the last logits only)
+            "--logits_all", "False",
         ]
         with self.log.open("wb") as out:
             self.proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
