@@ -106,6 +106,7 @@ def start_server(threads: int, log: Path) -> tuple[subprocess.Popen[bytes], str]
         sys.executable, "-m", "llama_cpp.server", "--model", str(gemma.assemble()), "--model_alias", ALIAS,
         "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "4096", "--chat_format", "gemma",
         "--n_threads", str(threads), "--n_threads_batch", str(threads), "--verbose", "False",
+        "--logits_all", "False",  # logits of the last token only: the prompt is read ~2.5x faster
     ]
     with log.open("wb") as out:
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
