@@ -62,7 +62,27 @@ REFUSALS = {
 }
 
 
-def refusal_text(lang: str) -> str:
+# When the refusal comes from a measure the passages do not state, it says which.
+MISSING_MEASURE_REFUSALS = {
+    "fr": {
+        "money": "Les articles ne disent pas cela : les passages les plus proches ne donnent aucun montant.",
+        "count": "Les articles ne disent pas cela : les passages les plus proches ne donnent pas ce nombre.",
+        "date": "Les articles ne disent pas cela : les passages les plus proches ne donnent pas cette date.",
+    },
+    "en": {
+        "money": "The articles do not say: the closest passages give no amount.",
+        "count": "The articles do not say: the closest passages do not give that number.",
+        "date": "The articles do not say: the closest passages do not give that date.",
+    },
+}
+
+
+def refusal_text(lang: str, missing: str | None = None) -> str:
+    """The refusal in the question's language (English for others); ``missing``: the measure asked for."""
+    if missing is not None:
+        by_measure = MISSING_MEASURE_REFUSALS.get(lang, MISSING_MEASURE_REFUSALS["en"])
+        if missing in by_measure:
+            return by_measure[missing]
     return REFUSALS.get(lang, REFUSALS["en"])
 
 
@@ -183,7 +203,7 @@ class ExtractiveAnswerer:
     def answer(self, question: str, lang: str, passages: list[Passage]) -> ExtractiveResult:
         ranking = self.rank(question, passages, lang)
         if self.refuses(ranking):
-            return ExtractiveResult(refusal_text(lang), True, [], ranking.confidence, ranking)
+            return ExtractiveResult(refusal_text(lang, ranking.missing), True, [], ranking.confidence, ranking)
         groups = self._choose(ranking)
         citations: list[Citation] = []
         parts: list[str] = []
