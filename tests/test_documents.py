@@ -115,6 +115,17 @@ def test_list_sources_is_recursive_sorted_and_skips_hidden_and_other_types(tmp_p
     assert list_sources(tmp_path / "missing") == []
 
 
+@pytest.mark.parametrize(
+    "name", ["a.txt", "e.TXT", "a.md", "a.markdown", "b.html", "b.htm", "c.pdf", "a.tar.txt", "a..txt", "a.txt.bak",
+             "a.txt ", "a.", "a", "txt", ".txt", "notes.docx"],
+)
+def test_article_suffix_is_judged_as_splitext_judges_it(name: str) -> None:
+    from assistant.config import SUPPORTED_SUFFIXES
+    from assistant.documents import is_article_name
+
+    assert is_article_name(name) == (os.path.splitext(name)[1].lower() in SUPPORTED_SUFFIXES)
+
+
 # --- decoding ------------------------------------------------------------------
 
 

@@ -113,10 +113,20 @@ def source_path(sources_dir: Path, source: str) -> Path:
 
 @dataclass(frozen=True)
 class SourceScan:
-    """The article files under sources/ by name, and the entries refused with the reason."""
+    """The article files under sources/ by name, and the entries refused with the reason.
 
-    files: dict[str, Path]
+    A file's path is a plain string: at 100,000 files, building a :class:`Path` for each
+    costs more than listing the folder. Callers make one for the few files they read.
+    """
+
+    files: dict[str, str]
     refused: list[tuple[str, str]]
+
+
+def is_article_name(name: str) -> bool:
+    """Whether a (not hidden) file name has an article suffix; ``os.path.splitext`` without its cost."""
+    dot = name.rfind(".")
+    return dot > 0 and name[dot:].lower() in SUPPORTED_SUFFIXES
 
 
 def scan_sources(sources_dir: Path) -> SourceScan:
@@ -128,7 +138,7 @@ def scan_sources(sources_dir: Path) -> SourceScan:
     a parent folder) is read once.
     """
     root = Path(sources_dir)
-    files: dict[str, Path] = {}
+    files: dict[str, str] = {}
     refused: list[tuple[str, str]] = []
     if not root.is_dir():
         return SourceScan(files, refused)
@@ -145,22 +155,14 @@ def scan_sources(sources_dir: Path) -> SourceScan:
                                 "symbolic link to a folder already read (a loop, or a second name); remove the link"))
                 continue
             seen_dirs.add(real)
+        prefix = "" if folder is root else folder.relative_to(root).as_posix() + "/"
         try:
-            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+            found, others = _list_folder(folder, prefix)
         except OSError as exc:
             refused.append((source_name(os.fsdecode(os.path.relpath(folder, root))), f"cannot list this folder ({exc.strerror}); check its permissions"))
             continue
-        prefix = "" if folder is root else Path(folder).relative_to(root).as_posix() + "/"
-        for entry in entries:
-            if entry.name.startswith("."):
-                continue
-            if not entry.is_symlink():  # the common case, from the listing alone (no stat, no resolve)
-                if entry.is_file(follow_symlinks=False):
-                    if os.path.splitext(entry.name)[1].lower() in SUPPORTED_SUFFIXES:
-                        files[source_name(prefix + entry.name)] = Path(entry.path)
-                    continue
-                if not entry.is_dir(follow_symlinks=False):
-                    continue
+        files.update(found)
+        for entry in others:  # folders and links, by name: which link is read first decides which is refused
             path = Path(entry.path)
             name = source_name(prefix + entry.name)
             target = path
@@ -182,9 +184,35 @@ def scan_sources(sources_dir: Path) -> SourceScan:
                 elif path.resolve() not in seen_dirs:
                     seen_dirs.add(path.resolve())
                     pending.append(path)
-            elif target.is_file() and path.suffix.lower() in SUPPORTED_SUFFIXES:
-                files[name] = path
-    return SourceScan(dict(sorted(files.items())), sorted(refused))
+            elif target.is_file() and is_article_name(entry.name):
+                files[name] = entry.path
+    # Sorted by name once, as plain strings (names are unique, so no ties to break).
+    return SourceScan({name: files[name] for name in sorted(files)}, sorted(refused))
+
+
+def _list_folder(folder: Path, prefix: str) -> tuple[dict[str, str], list[os.DirEntry[str]]]:
+    """The article files of ``folder`` that are neither hidden nor links, by source name (``prefix``
+    is the folder's), and its other entries to look at (folders and links, not hidden), sorted by name.
+
+    This is the loop that runs once per file: it decides from the listing alone (no stat,
+    no resolve, no :class:`Path`). Raises :class:`OSError` when the folder cannot be listed.
+    """
+    files: dict[str, str] = {}
+    others: list[os.DirEntry[str]] = []
+    with os.scandir(folder) as listing:
+        for entry in listing:
+            name = entry.name
+            if name.startswith("."):
+                continue
+            if entry.is_symlink():
+                others.append(entry)
+            elif entry.is_file(follow_symlinks=False):
+                if is_article_name(name):
+                    files[source_name(prefix + name)] = entry.path
+            elif entry.is_dir(follow_symlinks=False):
+                others.append(entry)
+    others.sort(key=lambda e: e.name)
+    return files, others
 
 
 def name_in(sources_dir: Path, path: str | Path) -> str | None:
@@ -222,7 +250,7 @@ def article_file(sources_dir: Path, source: str) -> Path | None:
 
 def list_sources(sources_dir: Path) -> list[Path]:
     """Article files under ``sources_dir`` (see :func:`scan_sources`), sorted."""
-    return sorted(scan_sources(sources_dir).files.values())
+    return sorted(Path(path) for path in scan_sources(sources_dir).files.values())
 
 
 # --- reading -------------------------------------------------------------------

@@ -16,6 +16,7 @@ index that lost records: a head whose content is incomplete is rewritten.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from datetime import datetime, timezone
@@ -73,9 +74,14 @@ def check_settings(have: StoreSettings, config: Config, where: str, for_writing:
             )
 
 
-def file_stat(path: Path) -> FileStat | None:
+def file_stat(path: str | Path) -> FileStat | None:
+    """The file's stat now, or None when it is gone or unreadable.
+
+    Taken when the file is checked, not from the listing: a file that vanished since
+    the folder was listed is then reported as such instead of passing as unchanged.
+    """
     try:
-        st = path.stat()
+        st = os.stat(path)
     except OSError:
         return None
     return FileStat(st.st_size, st.st_mtime_ns, st.st_ino)
@@ -163,7 +169,7 @@ class Updater:
         report.files_checked = len(sources)
         return self._apply(started, old_gen, old, heads, fresh, removed, settled=True)
 
-    def _check_file(self, source: str, path: Path, head: ArticleRecord | None, stat: FileStat | None,
+    def _check_file(self, source: str, path: str | Path, head: ArticleRecord | None, stat: FileStat | None,
                     heads: dict[str, ArticleRecord], fresh: dict[str, tuple[Article, list[Chunk]]],
                     trust_head: bool = True) -> None:
         """One file against its head: unchanged (same stat, or same bytes), new or edited (loaded
@@ -174,10 +180,10 @@ class Updater:
                 if stat is not None and head.stat == stat:
                     heads[source] = head
                     return
-                if head.content_hash == _file_hash(path, source, self._max_bytes):
+                if head.content_hash == _file_hash(Path(path), source, self._max_bytes):
                     heads[source] = head.with_(stat=stat)
                     return
-            article = load_article(path, source, self._max_bytes)
+            article = load_article(Path(path), source, self._max_bytes)
             fresh[source] = (article, self._chunk(article))
         except SourceError as exc:
             self.report.skipped.append(Problem(source, exc.reason))
@@ -196,7 +202,7 @@ class Updater:
         report.updated = [s for s in report.updated if s in fresh and s not in report.repaired]
         report.warnings = [Problem(s, note) for s, (article, _) in fresh.items() if (note := unreadable_note(article.text))]
 
-        changed_heads = [h for s, h in heads.items() if s not in fresh and old.get(s) != h]
+        changed_heads = [h for s, h in heads.items() if s not in fresh and _differs(old.get(s), h)]
         restated = [h for h in changed_heads if h.source in old and old[h.source].with_(stat=h.stat) == h]
         # Nothing to write, unless the copy of the heads is not trusted: a killed run may have
         # committed articles without its marker, which readers only notice at a new generation.
@@ -236,7 +242,7 @@ class Updater:
     def _cache_heads(self, generation: Generation, incremental: bool, heads: dict[str, ArticleRecord],
                      old: dict[str, ArticleRecord], removed: list[str]) -> None:
         """The copy of the heads as committed: the run's changes only, when the copy was the previous state."""
-        put = [h for s, h in heads.items() if old.get(s) != h] if incremental else list(heads.values())
+        put = [h for s, h in heads.items() if _differs(old.get(s), h)] if incremental else list(heads.values())
         self.heads_cache.store(generation, put, removed, whole=not incremental)
 
     def _mark_duplicates(self, heads: dict[str, ArticleRecord], fresh: dict[str, tuple[Article, list[Chunk]]]) -> None:
@@ -245,12 +251,10 @@ class Updater:
         The name already indexed keeps the article; among new names the first in
         order wins. When the indexed name goes away, a duplicate takes over.
         """
+        if _all_live_and_distinct(heads):
+            return  # nothing to mark and no duplicate to index for real (nearly every run)
         owner: dict[str, str] = {}
-
-        def rank(source: str) -> tuple[bool, bool, str]:
-            return (not heads[source].live(), source in fresh, source)
-
-        for source in sorted(heads, key=rank):
+        for source in _owner_order(heads, fresh):
             head = heads[source]
             if head.article_id in owner and owner[head.article_id] != source:
                 heads[source] = head.with_(duplicate_of=owner[head.article_id])
@@ -331,6 +335,41 @@ class Updater:
             sentences = ArticleSentences(np.asarray(spans, dtype=np.int64).reshape(-1, 2), vectors)
         self._pending_sentences.append((article.id, sentences))
         return packs
+
+
+def _all_live_and_distinct(heads: dict[str, ArticleRecord]) -> bool:
+    """Whether no head is a duplicate and no two heads hold the same article: then the
+    duplicates pass has nothing to do, and this one pass costs a fraction of it."""
+    article_ids: set[str] = set()
+    for head in heads.values():
+        if not head.live():
+            return False
+        article_ids.add(head.article_id)
+    return len(article_ids) == len(heads)
+
+
+def _owner_order(heads: dict[str, ArticleRecord], fresh: dict[str, tuple[Article, list[Chunk]]]) -> list[str]:
+    """The names in the order that decides which one holds a duplicated article: live names
+    already indexed, then new live ones, then names that were duplicates; each group by name.
+
+    Grouped in one pass rather than sorted with a key: a key function and its tuple per
+    name cost more than the rest of an unchanged run's bookkeeping at 100,000 files.
+    """
+    indexed: list[str] = []
+    new: list[str] = []
+    were_duplicates: list[str] = []
+    new_were_duplicates: list[str] = []
+    for source in sorted(heads):  # already in name order nearly always: a linear pass
+        if heads[source].live():
+            (new if source in fresh else indexed).append(source)
+        else:
+            (new_were_duplicates if source in fresh else were_duplicates).append(source)
+    return indexed + new + were_duplicates + new_were_duplicates
+
+
+def _differs(old: ArticleRecord | None, new: ArticleRecord) -> bool:
+    """``old != new``, with the common case first: the very same record (a dataclass ``==`` builds two tuples)."""
+    return old is not new and old != new
 
 
 def _file_hash(path: Path, source: str, max_bytes: int) -> str:

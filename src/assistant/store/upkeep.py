@@ -16,14 +16,14 @@ def repack_sentences(store: ChromaStore, heads_cache: HeadsCache, heads: dict[st
     Each batch: packs first, then the heads that count them, then the rows, so a
     killed run leaves every article readable. Returns whether anything was repacked.
     """
-    sources_of: dict[str, list[str]] = {}
-    for source, head in heads.items():  # duplicates share an article
-        sources_of.setdefault(head.article_id, []).append(source)
+    sources_of: dict[str, list[str]] = {}  # built only when there is something to repack (rare)
     repacked = False
     while batch := store.legacy_sentence_articles():
         if not repacked:
             heads_cache.untrust()
             repacked = True
+            for source, head in heads.items():  # duplicates share an article
+                sources_of.setdefault(head.article_id, []).append(source)
         found = store.legacy_sentences(batch)
         store.put_sentences_of(list(found.items()))
         updated = []
