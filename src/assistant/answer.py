@@ -65,14 +65,14 @@ REFUSALS = {
 # When the refusal comes from a measure the passages do not state, it says which.
 MISSING_MEASURE_REFUSALS = {
     "fr": {
-        "money": "Les articles ne disent pas cela : les passages les plus proches ne donnent aucun montant.",
-        "count": "Les articles ne disent pas cela : les passages les plus proches ne donnent pas ce nombre.",
-        "date": "Les articles ne disent pas cela : les passages les plus proches ne donnent pas cette date.",
+        "money": "Les articles ne disent pas cela : les passages les plus proches ne donnent pas le montant demandé.",
+        "count": "Les articles ne disent pas cela : les passages les plus proches ne donnent pas le nombre demandé.",
+        "date": "Les articles ne disent pas cela : les passages les plus proches ne donnent pas la date demandée.",
     },
     "en": {
-        "money": "The articles do not say: the closest passages give no amount.",
-        "count": "The articles do not say: the closest passages do not give that number.",
-        "date": "The articles do not say: the closest passages do not give that date.",
+        "money": "The articles do not say: the closest passages do not give the amount asked for.",
+        "count": "The articles do not say: the closest passages do not give the number asked for.",
+        "date": "The articles do not say: the closest passages do not give the date asked for.",
     },
 }
 
