@@ -38,6 +38,8 @@ def test_holds_needs_a_value_the_question_does_not_already_name() -> None:
     ("Quel est le coût du projet ?", MONEY),
     ("What price has xAI offered for Grok?", MONEY),
     ("How much money did the agency pay?", MONEY),
+    ("How much did the agency pay for Claude?", MONEY),
+    ("How much does the Stargate project cost?", MONEY),
     ("Quelle est la date de naissance de Sam Altman ?", DATE),
     ("In what year did the protests start?", DATE),
     ("When was the Duchy of Normandy founded?", DATE),
@@ -79,3 +81,10 @@ def test_states(measure: str, sentence: str, stated: bool) -> None:
 def test_a_value_only_repeated_from_the_question_is_not_stated() -> None:
     assert not states(MONEY, "Le contrat en dollars est signé.", "Combien de dollars coûte le contrat ?")
     assert states(MONEY, "Il coûte 5 $.", "Combien de dollars coûte le contrat ?")
+
+
+def test_a_question_ten_times_the_length_cap_is_read_whole() -> None:
+    # 20,000 characters (questions are capped at 2,000): the gaps the patterns allow are bounded.
+    long = "how much did " * 1600
+    assert asked_measure(long) is None
+    assert asked_measure("Context. " * 2000 + "How much did the agency pay for Claude?") == MONEY

@@ -28,7 +28,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from . import actors
-from .answer_types import asked_measure, states
+from .answer_types import COUNT, DATE, MONEY, asked_measure, states
 from .lexical import LexicalIndex
 from .models import Answer, Citation, Passage
 from .selector import DEFAULT_MODEL_PATH, AnswererModel, load_model
@@ -65,14 +65,14 @@ REFUSALS = {
 # When the refusal comes from a measure the passages do not state, it says which.
 MISSING_MEASURE_REFUSALS = {
     "fr": {
-        "money": "Les articles ne disent pas cela : les passages les plus proches ne donnent pas le montant demandé.",
-        "count": "Les articles ne disent pas cela : les passages les plus proches ne donnent pas le nombre demandé.",
-        "date": "Les articles ne disent pas cela : les passages les plus proches ne donnent pas la date demandée.",
+        MONEY: "Les articles ne disent pas cela : les passages les plus proches ne donnent pas le montant demandé.",
+        COUNT: "Les articles ne disent pas cela : les passages les plus proches ne donnent pas le nombre demandé.",
+        DATE: "Les articles ne disent pas cela : les passages les plus proches ne donnent pas la date demandée.",
     },
     "en": {
-        "money": "The articles do not say: the closest passages do not give the amount asked for.",
-        "count": "The articles do not say: the closest passages do not give the number asked for.",
-        "date": "The articles do not say: the closest passages do not give the date asked for.",
+        MONEY: "The articles do not say: the closest passages do not give the amount asked for.",
+        COUNT: "The articles do not say: the closest passages do not give the number asked for.",
+        DATE: "The articles do not say: the closest passages do not give the date asked for.",
     },
 }
 

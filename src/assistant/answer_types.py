@@ -51,15 +51,17 @@ def question_type(question: str) -> str:
 def holds(kind: str, sentence: str, question: str) -> bool:
     """True if ``sentence`` holds a ``kind`` value that the question does not already name."""
     pattern = _HAS.get(kind)
-    if pattern is None:
-        return False
+    return pattern is not None and _beyond_question(pattern, sentence, question)
+
+
+def _beyond_question(pattern: re.Pattern[str], sentence: str, question: str) -> bool:
+    """True if ``pattern`` matches in ``sentence`` something other than words of the question."""
     asked = {w.lower() for w in _WORD.findall(question)}
     for match in pattern.finditer(sentence):
         words = [w.lower() for w in _WORD.findall(match.group())]
-        if words and not all(w in asked for w in words):
+        if not words or not all(w in asked for w in words):  # a bare "$" or "€" has no word: it counts
             return True
     return False
-
 
 
 # --- measures: what a how-much, how-many or what-year question cannot be answered without ---
@@ -70,13 +72,14 @@ def holds(kind: str, sentence: str, question: str) -> bool:
 # "combien" alone may ask for a share or a duration, "quand" a circumstance ("quand on a la peau
 # claire"), so only the unambiguous phrasings count.
 MONEY, COUNT = "money", "count"
-
+# The gaps between "how much" and "cost"/"pay" are bounded: an unbounded ``.*`` made the search
+# quadratic in the question's length.
 _ASKED_MEASURES = (
     (MONEY, re.compile(
         r"\b(quels? (?:est le |était le )?prix(?! (?:obtient|obtenu|a obtenu|remport\w*|a remporté|re[çc]oit|a re[çc]u|gagne|a gagné|lui))|quel (?:est le |était le )?montant|quelle somme|combien co[uû]t\w*|"
         r"quel (?:est|était|sera) le co[uû]t|combien d['’]argent|à combien s['’]él[eè]v\w*|what price|what is the price|what was the price|"
-        r"how much (?:money|does|did|do|will|would|is|was|are|were)\b.*\bcosts?\b|how much money|"
-        r"what (?:is|was) the cost|what amount|how much did .* pay|how much (?:does|will) .* pay)", re.I)),
+        r"how much (?:money|does|did|do|will|would|is|was|are|were)\b.{0,80}\bcosts?\b|how much money|"
+        r"what (?:is|was) the cost|what amount|how much did .{1,80} pay|how much (?:does|will) .{1,80} pay)", re.I)),
     (DATE, re.compile(
         r"\b(en quelle année|quelle année|à quelle date|quelle date|quelle est la date|date de naissance|"
         r"en quel siècle|what year|which year|in what year|what date|on what date|what century|in which century|"
@@ -111,9 +114,4 @@ def asked_measure(question: str) -> str | None:
 
 def states(measure: str, sentence: str, question: str) -> bool:
     """True if ``sentence`` states a ``measure`` beyond the words the question already uses."""
-    asked = {w.lower() for w in _WORD.findall(question)}
-    for match in _STATES[measure].finditer(sentence):
-        words = [w.lower() for w in _WORD.findall(match.group())]
-        if not words or not all(w in asked for w in words):  # a bare "$" or "€" has no word: it counts
-            return True
-    return False
+    return _beyond_question(_STATES[measure], sentence, question)
