@@ -35,7 +35,7 @@ from answerer_data import (  # noqa: E402
     ROOT, Corpus, Sample, cached, collect, gibberish_cases, load_cases, sample_cases,
 )
 
-from assistant.answer import MISSING_MEASURE_CONFIDENCE, ExtractiveAnswerer, missing_measure, refusal_language  # noqa: E402
+from assistant.answer import UNMET_CONFIDENCE, ExtractiveAnswerer, refusal_language, unmet  # noqa: E402
 from assistant.selector import DEFAULT_MODEL_PATH, NEVER, AnswererModel, LogisticModel, TreeEnsemble  # noqa: E402
 from assistant.sentence_features import QUESTION_FEATURES, SENTENCE_FEATURES, question_row  # noqa: E402
 
@@ -205,12 +205,12 @@ def cross_validate(samples: list[Sample], folds: np.ndarray, selector_kind: str,
 
 def gated(samples: Sequence[Sample], probs: Sequence[np.ndarray], confidence: np.ndarray) -> np.ndarray:
     """The confidence as the answerer reports it: capped where the sentence it would quote first
-    lacks the amount, number or date the question asks for (``answer.missing_measure``)."""
+    lacks what the question turns on (``answer.unmet``: a measure asked for, a negation, an opposite)."""
     out = confidence.copy()
     for i, (s, p) in enumerate(zip(samples, probs)):
         ranked = [s.candidates[j] for j in np.argsort(-p, kind="stable")]
-        if missing_measure(s.question, ranked) is not None:
-            out[i] = min(out[i], MISSING_MEASURE_CONFIDENCE)
+        if unmet(s.question, ranked) is not None:
+            out[i] = min(out[i], UNMET_CONFIDENCE)
     return out
 
 

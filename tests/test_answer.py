@@ -179,3 +179,19 @@ def test_a_price_question_with_an_amount_is_answered_with_it(bot: Assistant) -> 
     answer = bot.ask("Quel prix Anthropic demande-t-il aux agences pour Claude ?")
     assert not answer.refused
     assert re.search(r"1 ?\$|un dollar|1 dollar", answer.citations[0].quote)
+
+
+@pytest.mark.parametrize(("question", "positive"), [
+    ("Qui ne paiera pas pour ChatGPT Enterprise ?", "Qui paiera pour ChatGPT Enterprise ?"),
+    ("Who did not offer its model for one dollar?", "Who offered its model to federal agencies for one dollar?"),
+])
+def test_a_question_about_what_did_not_happen_is_refused_when_no_passage_says_so(
+    bot: Assistant, question: str, positive: str
+) -> None:
+    # The seeds say who offered or pays; none says who did not. Quoting the offer would answer
+    # the opposite question (SQuAD 2.0 builds many unanswerable questions this way).
+    answer = bot.ask(question)
+    assert answer.refused and answer.citations == [] and answer.confidence == 0.0
+    assert answer.retrieved
+    assert re.search(r"n'a pas eu lieu|did not happen", answer.answer)
+    assert not bot.ask(positive).refused  # the same question without the negation is answered

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from assistant.answer_types import (
-    COUNT, DATE, MONEY, NUMBER, OTHER, PERSON, PLACE, asked_measure, holds, question_type, states,
+    COUNT, DATE, MONEY, NUMBER, OTHER, PERSON, PLACE, asked_measure, asks_negated, holds, question_type, states,
+    states_negation, swapped_name, swapped_opposite,
 )
 
 
@@ -88,3 +89,55 @@ def test_a_question_ten_times_the_length_cap_is_read_whole() -> None:
     long = "how much did " * 1600
     assert asked_measure(long) is None
     assert asked_measure("Context. " * 2000 + "How much did the agency pay for Claude?") == MONEY
+
+
+@pytest.mark.parametrize(("question", "negated"), [
+    ("What wasn't the first British empire based on?", True),
+    ("Who does not have the ability to alter income tax?", True),
+    ("Which agency has no contract with OpenAI?", True),
+    ("Quelle entreprise n'a pas signé de contrat ?", True),
+    ("Qui ne propose jamais de remise ?", True),
+    ("Quelle agence n'utilise plus Claude ?", True),
+    ("Quel pays n'a aucune base ?", True),
+    # French "ne" without its second part is expletive, not a negation
+    ("Que faisait-il avant qu'il ne parte ?", False),
+    ("Who signed the contract with the Pentagon?", False),
+    ("Qui a signé le contrat ?", False),
+    ("What is the Notre-Dame cathedral?", False),
+])
+def test_asks_negated(question: str, negated: bool) -> None:
+    assert asks_negated(question) is negated
+
+
+@pytest.mark.parametrize(("sentence", "stated"), [
+    ("The Scottish Parliament has the power to pass laws.", False),
+    ("Westminster cannot pass laws on devolved matters.", True),
+    ("The offer was refused by Google.", True),
+    ("L'entreprise n'a pas signé.", True),
+    ("Anthropic a refusé l'offre.", True),
+    ("OpenAI a signé un contrat de 200 millions de dollars.", False),
+])
+def test_states_negation(sentence: str, stated: bool) -> None:
+    assert states_negation(sentence) is stated
+
+
+def test_an_opposite_said_instead_of_the_asked_word() -> None:
+    assert swapped_opposite("What is the smallest city in Scotland?", "Glasgow is the largest city in Scotland.")
+    assert swapped_opposite("Who won the first round?", "Smith won the last round.")
+    assert swapped_opposite("Quel fut le premier contrat ?", "Le dernier contrat fut signé en juin.")
+    # the asked word is said too, or both words are in the question: no swap
+    assert not swapped_opposite("What is the largest city?", "Glasgow is the largest city and Stirling the smallest.")
+    assert not swapped_opposite("Was the first or the last offer better?", "The last offer was better.")
+    assert not swapped_opposite("Qui a signé le contrat ?", "OpenAI a signé après Anthropic.")
+    # a word inside an elision counts: "l'après-guerre" says "après"
+    assert swapped_opposite("Que s'est-il passé avant la guerre ?", "Dans l'après-guerre, la ville grandit.")
+
+
+def test_a_name_swapped_for_another_between_the_same_words() -> None:
+    assert swapped_name("Who developed the Finnish research network?", "It was a French research network designed by Pouzin.")
+    assert swapped_name("What functions lie with US Government ministers?", "Functions lie with UK Government ministers.")
+    assert swapped_name("Qui dirige la filiale Anthropic Europe ?", "La filiale OpenAI Europe est dirigée par Jane Doe.")
+    # the name is said, or only its word form differs, or nothing but glue words surround it
+    assert not swapped_name("Who developed the French research network?", "It was a French research network.")
+    assert not swapped_name("Who joined the Normans forces?", "The Norman forces joined.")
+    assert not swapped_name("Who is the head of the Pentagon?", "Smith is the head of the agency.")

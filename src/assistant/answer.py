@@ -10,9 +10,10 @@ How it decides (the model is fitted by ``scripts/train_answerer.py``):
 2. the answerability model turns the best probabilities, how much of the
    question the corpus knows and the dense similarity into ``confidence``;
    below the model's refusal threshold, when the corpus knows none of the
-   question's words, or when a question asking for an amount, a number or a
-   date would be answered by a sentence stating none (``missing_measure``),
-   the answer is a refusal with the closest passages;
+   question's words, or when the sentence it would quote lacks what the question
+   turns on (an amount, a number or a date it asks for; the negation it asks
+   about; a word rather than its opposite: ``unmet``), the answer is a refusal
+   with the closest passages;
 3. the best sentence is quoted; a heading only when a title is asked for; if it
    leans on an anaphor or lacks the actor a who-question asks for, the sentence
    that names the actor is quoted before it (``actors``); a second (and a third)
@@ -28,7 +29,18 @@ from typing import Any, Protocol
 import numpy as np
 
 from . import actors
-from .answer_types import COUNT, DATE, MONEY, asked_measure, states
+from .answer_types import (
+    COUNT,
+    DATE,
+    MONEY,
+    NEGATION,
+    OPPOSITE,
+    asked_measure,
+    asks_negated,
+    states,
+    states_negation,
+    swapped_opposite,
+)
 from .lexical import LexicalIndex
 from .models import Answer, Citation, Passage
 from .selector import DEFAULT_MODEL_PATH, AnswererModel, load_model
@@ -52,9 +64,9 @@ __all__ = ["CANDIDATE_PASSAGES", "Answerer", "ExtractiveAnswerer", "ExtractiveRe
 SAME_FACT_OVERLAP = 0.5  # stem overlap above which two sentences say the same thing
 CORROBORATION_RATIO = 0.6  # another outlet's sentence must be this likely (relative) to back the same fact
 MAX_CORROBORATING = 2
-# A question that asks for an amount, a number or a date, whose best sentence states none, is
-# refused whatever the model's confidence; the confidence shown is capped at this.
-MISSING_MEASURE_CONFIDENCE = 0.0
+# A question whose best sentence lacks what it turns on (``unmet``) is refused whatever the
+# model's confidence; the confidence shown is capped at this.
+UNMET_CONFIDENCE = 0.0
 
 REFUSALS = {
     "fr": "Les articles ne disent pas cela : je n'ai trouvé aucun passage qui réponde à la question.",
@@ -62,27 +74,34 @@ REFUSALS = {
 }
 
 
-# When the refusal comes from a measure the passages do not state, it says which.
-MISSING_MEASURE_REFUSALS = {
+# When the refusal comes from something the closest passages lack (``unmet``), it says what.
+UNMET_REFUSALS = {
     "fr": {
         MONEY: "Les articles ne disent pas cela : les passages les plus proches ne donnent pas le montant demandé.",
         COUNT: "Les articles ne disent pas cela : les passages les plus proches ne donnent pas le nombre demandé.",
         DATE: "Les articles ne disent pas cela : les passages les plus proches ne donnent pas la date demandée.",
+        NEGATION: "Les articles ne disent pas cela : la question porte sur ce qui n'a pas eu lieu, et les passages "
+        "les plus proches n'en disent rien.",
+        OPPOSITE: "Les articles ne disent pas cela : les passages les plus proches disent le contraire de ce que "
+        "la question suppose.",
     },
     "en": {
         MONEY: "The articles do not say: the closest passages do not give the amount asked for.",
         COUNT: "The articles do not say: the closest passages do not give the number asked for.",
         DATE: "The articles do not say: the closest passages do not give the date asked for.",
+        NEGATION: "The articles do not say: the question is about what did not happen, and the closest passages "
+        "say nothing of it.",
+        OPPOSITE: "The articles do not say: the closest passages say the opposite of what the question assumes.",
     },
 }
 
 
 def refusal_text(lang: str, missing: str | None = None) -> str:
-    """The refusal in the question's language (English for others); ``missing``: the measure asked for."""
+    """The refusal in the question's language (English for others); ``missing``: what ``unmet`` found."""
     if missing is not None:
-        by_measure = MISSING_MEASURE_REFUSALS.get(lang, MISSING_MEASURE_REFUSALS["en"])
-        if missing in by_measure:
-            return by_measure[missing]
+        by_kind = UNMET_REFUSALS.get(lang, UNMET_REFUSALS["en"])
+        if missing in by_kind:
+            return by_kind[missing]
     return REFUSALS.get(lang, REFUSALS["en"])
 
 
@@ -95,23 +114,35 @@ class Ranking:
     probabilities: list[float]
     confidence: float  # probability that the articles support an answer
     knowledge: CorpusKnowledge
-    missing: str | None = None  # the measure asked for that the best sentence does not state
+    missing: str | None = None  # what the question turns on and the best sentence lacks (``unmet``)
 
 
-def missing_measure(question: str, ranked: list[Candidate]) -> str | None:
-    """The amount, number or date the question asks for, when the sentence that would be quoted
-    first states none (headings are never quoted first unless a title is asked for).
+def unmet(question: str, ranked: list[Candidate]) -> str | None:
+    """What the question turns on that the sentence it would quote first lacks, or None: the
+    measure asked for (MONEY, COUNT, DATE), a NEGATION asked about and not stated, or an
+    OPPOSITE said instead of a word of the question (``answer_types``).
 
-    A rule, not fitted: on the benchmarks' training questions, beyond the model's refusals, it
+    Measures: a rule, not fitted: on the benchmarks' training questions, beyond the model's refusals, it
     refused 29 unanswerable squad2-en questions for 11 answerable ones (of 1,095 and 933), and
     6 of 1,225 answerable piaf-fr ones. The fitted model cannot learn it: on SQuAD, whether
     the best sentence holds the asked-for kind (``type_present``) hardly differs between
     answerable and unanswerable questions once the narrow phrasings are left aside."""
-    measure = asked_measure(question)
-    if measure is None or not ranked:
+    if not ranked:
         return None
-    quoted = ranked[0] if actors.asks_for_title(question) else next((c for c in ranked if not _is_heading(c)), ranked[0])
-    return None if states(measure, quoted.text, question) else measure
+    quoted = _first_quoted(question, ranked)
+    measure = asked_measure(question)
+    if measure is not None and not states(measure, quoted.text, question):
+        return measure
+    if asks_negated(question) and not states_negation(quoted.text):
+        return NEGATION
+    if swapped_opposite(question, quoted.text):
+        return OPPOSITE
+    return None
+
+
+def _first_quoted(question: str, ranked: list[Candidate]) -> Candidate:
+    """Headings are never quoted first unless a title is asked for."""
+    return ranked[0] if actors.asks_for_title(question) else next((c for c in ranked if not _is_heading(c)), ranked[0])
 
 
 @dataclass
@@ -184,9 +215,9 @@ class ExtractiveAnswerer:
         """The ranking of already-scored candidates (best first): adds the answerability confidence."""
         row = question_row(q, ranked, probs, knowledge)
         confidence = float(self.model.answerability.probabilities(row[None, :])[0]) if ranked else 0.0
-        missing = missing_measure(q.text, ranked)
+        missing = unmet(q.text, ranked)
         if missing is not None:
-            confidence = min(confidence, MISSING_MEASURE_CONFIDENCE)
+            confidence = min(confidence, UNMET_CONFIDENCE)
         return Ranking(q, ranked, probs, confidence, knowledge, missing)
 
     def stream(self, question: str, lang: str, passages: list[Passage], assistant: Any = None) -> Generator[str, None, Answer]:

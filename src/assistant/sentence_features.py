@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .answer_types import DATE, NUMBER, OTHER, PERSON, PLACE, holds, question_type
+from .answer_types import DATE, NUMBER, OTHER, PERSON, PLACE, holds, question_type, swapped_name
 from .lexical import LexicalIndex, weighted_coverage
 from .models import Passage
 from .text import _stemmer, _stopwords, fold, lexical_tokens, sentence_spans
@@ -44,7 +44,7 @@ QUESTION_FEATURES = (
     "known_share", "known_names_share", "max_missing_idf_best", "missing_share_best",
     "names_cov_best", "type_present_best", "q_negation", "log_q_terms", "cos_spread",
     "names_missing_passage", "numbers_missing_passage", "agreeing_passages", "cross_language",
-    "lex_cov_best", "prefix_cov_best", "bigram_cov_best", "match_density_best",
+    "lex_cov_best", "prefix_cov_best", "bigram_cov_best", "match_density_best", "name_swapped_best",
 )
 
 _NAME = re.compile(r"\b[A-Z][\w'’-]*[\w]|\b[A-Z]{2,}\b")
@@ -271,6 +271,7 @@ def question_row(
         "prefix_cov_best": best[col["prefix_cov"]],
         "bigram_cov_best": best[col["bigram_cov"]],
         "match_density_best": best[col["match_density"]],
+        "name_swapped_best": float(bool(ranked) and swapped_name(q.text, ranked[0].text)),
     }
     return np.array([values[name] for name in QUESTION_FEATURES], dtype=np.float32)
 
