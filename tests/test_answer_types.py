@@ -129,6 +129,11 @@ def test_an_opposite_said_instead_of_the_asked_word() -> None:
     assert not swapped_opposite("What is the largest city?", "Glasgow is the largest city and Stirling the smallest.")
     assert not swapped_opposite("Was the first or the last offer better?", "The last offer was better.")
     assert not swapped_opposite("Qui a signé le contrat ?", "OpenAI a signé après Anthropic.")
+    # a negative prefix makes an opposite, either way round
+    assert swapped_opposite("What illegitimate dynasty came after the Yuan?", "The Yuan is the legitimate dynasty.")
+    assert swapped_opposite("What was the official name?", "Its unofficial name was Cathay.")
+    assert swapped_opposite("Quel accord était illégal ?", "Cet accord était légal.")
+    assert not swapped_opposite("What was the income?", "They come from afar.")  # stems under 5 letters do not count
     # a word inside an elision counts: "l'après-guerre" says "après"
     assert swapped_opposite("Que s'est-il passé avant la guerre ?", "Dans l'après-guerre, la ville grandit.")
 

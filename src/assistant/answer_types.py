@@ -188,15 +188,32 @@ def states_negation(sentence: str) -> bool:
     return _STATES_NEGATION.search(sentence) is not None
 
 
+# A negative prefix makes an opposite too ("illegitimate" / "legitimate", "unofficial" / "official"):
+# on squad2-en's training questions the model answered, 8 unanswerable for 1 answerable (dev 3 for
+# 0). The stem must be 5 letters or more (not "income" / "come").
+_NEGATIVE_PREFIXES = ("un", "in", "im", "il", "ir", "dis", "non", "dé", "dés", "mis")
+_MIN_STEM = 5
+
+
 def swapped_opposite(question: str, sentence: str) -> bool:
     """True if the sentence says the opposite of a word of the question ("smallest" for
-    "largest") and never the word itself."""
+    "largest", "official" for "unofficial") and never the word itself."""
     asked = set(_LOWER_WORD.findall(question.lower()))
     said = set(_LOWER_WORD.findall(sentence.lower()))
-    return any(
-        w not in said and (_OPPOSITES[w] & said) - asked
-        for w in asked & _OPPOSITES.keys()
-    )
+    if any(w not in said and (_OPPOSITES[w] & said) - asked for w in asked & _OPPOSITES.keys()):
+        return True
+    # "unofficial" asked, "official" said; or "official" asked (and not said), "unofficial" said
+    return _prefixed_opposite(asked - said, said) or _prefixed_opposite(said - asked, asked - said)
+
+
+def _prefixed_opposite(words: set[str], others: set[str]) -> bool:
+    """A word of ``words`` is a negative prefix plus a word of ``others``."""
+    for word in words:
+        for prefix in _NEGATIVE_PREFIXES:
+            stem = word[len(prefix):]
+            if word.startswith(prefix) and len(stem) >= _MIN_STEM and stem in others:
+                return True
+    return False
 
 
 # A name or number of the question replaced, between the same words, by another one ("the
