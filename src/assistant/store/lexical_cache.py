@@ -1,8 +1,9 @@
 """The lexical index as a local cache of what the store holds, kept in step article by article.
 
-Any machine keeps one lexical folder per archive (``INDEX/cache/COLLECTION/lexical/``: tantivy
-indexes and the list of articles held, see :mod:`assistant.lexical`) and brings it in line with the articles the store serves: it indexes the articles it
-lacks (their chunks read from the store) and drops those gone. A change costs what it
+Any machine keeps one lexical folder per archive (``INDEX/cache/COLLECTION/lexical/``:
+tantivy indexes and the list of articles held, see :mod:`assistant.lexical`) and brings it
+in line with the articles the store serves: it indexes the articles it lacks (their chunks
+read from the store) and drops those gone. A change costs what it
 changes, so a `serve` replica with an empty ``--index`` folder needs nothing but the
 URL, and one more article never rebuilds the whole index.
 """
@@ -28,7 +29,7 @@ def cache_path(index_dir: Path, collection: str) -> Path:
 
 
 def open_lexical(index_dir: Path, collection: str) -> LexicalIndex:
-    """The cache file, or an in-memory index when the folder cannot hold one (read-only)."""
+    """The cache folder, or an in-memory index when the index folder cannot hold one (read-only)."""
     path = cache_path(index_dir, collection)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -40,6 +41,8 @@ def open_lexical(index_dir: Path, collection: str) -> LexicalIndex:
 def _open_checked(path: Path) -> LexicalIndex:
     """Opening reads the list of articles and loads every language's searcher (their files'
     footers are checked then): damage shows here, not at the first question."""
+    if path.exists() and not path.is_dir():  # a file where the folder goes: nothing of ours to keep
+        path.unlink()
     try:
         index = LexicalIndex(path)
         index.article_ids()
