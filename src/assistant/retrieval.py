@@ -97,8 +97,9 @@ class Retriever:
 
     def _start_loading_vectors(self) -> None:
         """At the first view, Chroma loads the chunk vectors in a thread of its own: its Rust code
-        lets go of the GIL, so the load overlaps the heads, the lexical cache and the embedder
-        that the first question reads meanwhile (open + first ask at 100,000 articles)."""
+        lets go of the GIL, so the load overlaps the heads copy, the lexical cache and the embedder
+        that the first question reads meanwhile, none of which asks Chroma (open + first ask at
+        100,000 articles). Chroma answers one call at a time: a call made meanwhile waits."""
         def load() -> None:
             try:
                 self.store.load_vectors()
@@ -133,9 +134,9 @@ class Retriever:
         if not check_folder(self.config, reading=True):  # nothing indexed yet (and nothing created)
             self._view = View(None, {}, {}, LexicalIndex(), now)
             return self._view
-        if view is None and self._loading_vectors is None:
-            self._start_loading_vectors()
         generation = self.store.generation()
+        if view is None and self._loading_vectors is None and generation is not None:
+            self._start_loading_vectors()  # after this first read: Chroma serves one call at a time
         if view is not None and view.generation == generation and generation is not None:
             view.checked_at = now
             return view
