@@ -123,6 +123,7 @@ def test_idf_follows_changes_made_here_and_by_another_process(tmp_path: Path) ->
     reader.add("a", [("a-0", "fr", "Le port de Brest"), ("a-1", "fr", "La rade de Brest")])
     port = lexical_tokens("port", "fr")[0]
     first = reader.idf("fr", [port])[port]
+    assert reader.article_ids() == {"a"}
     writer = LexicalIndex(path)  # the same folder, another opening (another process)
     writer.add("b", [(f"b-{i}", "fr", f"Une phrase numéro {i}") for i in range(20)])
     writer.add("c", [("c-0", "en", "The port of Brest")])  # a language the reader has not opened
@@ -130,6 +131,7 @@ def test_idf_follows_changes_made_here_and_by_another_process(tmp_path: Path) ->
     assert grown > first  # the count of chunks moved with the other opening's write
     assert grown == pytest.approx(LexicalIndex(path).idf("fr", [port])[port])
     assert reader.languages() == ["en", "fr"] and "c-0" in lexical_ids(reader, "port")
+    assert reader.article_ids() == {"a", "b", "c"}  # the list it held was read again
     reader.remove(["b"])
     assert reader.idf("fr", [port])[port] == pytest.approx(first)  # and with this opening's own
     assert writer.article_ids() == {"a", "c"} and lexical_ids(writer, "phrase numéro") == []

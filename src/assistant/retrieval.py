@@ -109,7 +109,7 @@ class Retriever:
         self._loading_vectors = threading.Thread(target=load, name="load-chunk-vectors", daemon=True)
         self._loading_vectors.start()
 
-    def _vectors_loaded(self) -> None:
+    def wait_for_vectors(self) -> None:
         """Wait for that load, so that a search does not load the same segment a second time."""
         if self._loading_vectors is not None:
             self._loading_vectors.join()
@@ -254,7 +254,7 @@ class Retriever:
             return []
         qlang = detect_language(question, default="en")
         qvec = self.embedder.query_vector(question) if query_vector is None else query_vector
-        self._vectors_loaded()
+        self.wait_for_vectors()
         dense = self.store.search(qvec, CANDIDATES + 10)
         lexical = view.lexical.search(question, CANDIDATES)
         stored = self._stored_chunks(list(dict.fromkeys([c for c, _ in dense] + [c for c, _ in lexical])))
