@@ -79,8 +79,10 @@ class LexicalIndex:
         self._counts: dict[tuple[str, str], int] = {}
         with self._lock:
             self._refresh()
-            with self._writing():
-                self._finish_interrupted()
+            if self._db.execute("SELECT 1 FROM article WHERE pending = 1 LIMIT 1").fetchone():
+                with self._writing():  # left by a killed writer, or being written now: wait, then see
+                    self._refresh()
+                    self._finish_interrupted()
 
     @classmethod
     def build(cls, chunks: Iterable[Chunk], path: Path | str | None = None) -> "LexicalIndex":
