@@ -66,7 +66,7 @@ def copy_sources(target: Path, files: Sequence[Path] | None = None) -> Path:
 # Chroma at the first question, as on a new machine). Readers of the source index write that
 # cache while the copy runs: SQLite's -wal and -shm files come and go, and copytree fails on a
 # vanished file. The heads copy stays: only a writer changes it once an index is built.
-NOT_COPIED = shutil.ignore_patterns(".lock", "lexical.sqlite*")
+NOT_COPIED = shutil.ignore_patterns(".lock", "lexical", "lexical.sqlite*")
 
 
 def copy_index(source: Path, target: Path) -> Path:

@@ -1,12 +1,20 @@
-"""BM25 per language (SQLite FTS5 + Snowball): search, idf, article-by-article updates and persistence."""
+"""BM25 per language (tantivy + Snowball): search, idf, article-by-article updates and persistence.
+
+One suite for both places the index lives: in memory (tests, tools, a read-only folder)
+and in a folder (the cache), which several processes may open and write in turns.
+"""
 
 from __future__ import annotations
 
+import multiprocessing
+import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from assistant.lexical import LexicalIndex, weighted_coverage
+from assistant.lexical import ARTICLES_FILE, LexicalIndex, weighted_coverage
+from assistant.store.lexical_cache import open_lexical
 from assistant.text import lexical_tokens
 
 CHUNKS = [
@@ -16,10 +24,26 @@ CHUNKS = [
     ("en1", "en", "The Brittany wind farm will have 62 floating turbines."),
 ]
 
+MakeIndex = Callable[[], LexicalIndex]
 
-@pytest.fixture(scope="module")
-def lexical() -> LexicalIndex:
-    return LexicalIndex.build(CHUNKS)
+
+@pytest.fixture(params=["memory", "folder"])
+def make_index(request: pytest.FixtureRequest, tmp_path: Path) -> MakeIndex:
+    """A new, empty index of the given kind; in a folder, each call opens the same folder again."""
+    if request.param == "memory":
+        return LexicalIndex
+    return lambda: LexicalIndex(tmp_path / "lexical")
+
+
+@pytest.fixture
+def lexical(make_index: MakeIndex) -> LexicalIndex:
+    index = make_index()
+    index.add("", CHUNKS)
+    return index
+
+
+def lexical_ids(index: LexicalIndex, question: str) -> list[str]:
+    return [cid for cid, _ in index.search(question, 10)]
 
 
 def test_search_ranks_the_chunk_holding_the_terms_first(lexical: LexicalIndex) -> None:
@@ -33,10 +57,12 @@ def test_each_language_is_searched_with_its_own_stemmer(lexical: LexicalIndex) -
     ids = [cid for cid, _ in lexical.search("turbines Brittany", 4)]
     assert ids[0] == "en1"
     assert "en1" in [cid for cid, _ in lexical.search("62", 4)] and "fr1" in [cid for cid, _ in lexical.search("62", 4)]
+    assert lexical.languages() == ["en", "fr"]
 
 
 def test_a_question_with_no_known_term_finds_nothing(lexical: LexicalIndex) -> None:
     assert lexical.search("zzyzx quux", 5) == []
+    assert lexical.search("le la les", 5) == []  # stop words only: no term to look for
 
 
 def test_idf_is_higher_for_rarer_terms_and_highest_for_absent_ones(lexical: LexicalIndex) -> None:
@@ -45,37 +71,45 @@ def test_idf_is_higher_for_rarer_terms_and_highest_for_absent_ones(lexical: Lexi
     assert idf[miel] > idf[paris]  # one chunk against two
     assert idf[absent] > idf[miel]  # the ceiling: no chunk holds it
     assert lexical.idf("de", ["x"]) == {"x": 5.0}  # no sub-index for that language
+    assert lexical.document_frequency("fr", paris) == 2 and lexical.document_frequency("de", paris) == 0
 
 
-def test_adding_and_removing_an_article_touches_only_its_chunks(tmp_path: Path) -> None:
-    path = tmp_path / "lexical.sqlite"
-    index = LexicalIndex(path)
+def test_adding_and_removing_an_article_touches_only_its_chunks(make_index: MakeIndex) -> None:
+    index = make_index()
     index.add("a1", CHUNKS[:2])
     index.add("a2", CHUNKS[2:])
     assert index.article_ids() == {"a1", "a2"}
     assert lexical_ids(index, "mairie Paris budget") == ["fr3", "fr2"]
     index.remove(["a2"])
     assert lexical_ids(index, "mairie Paris budget") == ["fr2"]  # a2's chunks are gone, a1's stay
+    assert lexical_ids(index, "turbines") == []  # in every language the article had
     assert index.document_frequency("fr", lexical_tokens("Paris", "fr")[0]) == 1
     index.add("a1", [("fr9", "fr", "Les ruches du Louvre.")])  # re-adding replaces the article's chunks
     assert lexical_ids(index, "ruches") == ["fr9"]
+    index.add("a3", [("fr10", "fr", "le la les")])  # nothing to index, but the article is held
+    assert index.article_ids() == {"a1", "a3"}
+
+
+def test_the_folder_is_the_index_nothing_is_rebuilt(tmp_path: Path) -> None:
+    index = LexicalIndex(tmp_path / "lexical")
+    index.add("a1", [("fr9", "fr", "Les ruches du Louvre.")])
+    index.add("a2", CHUNKS)
     index.close()
-    reopened = LexicalIndex(path)  # the file is the index: nothing to rebuild
-    assert reopened.article_ids() == {"a1"} and lexical_ids(reopened, "ruches Louvre") == ["fr9"]
+    reopened = LexicalIndex(tmp_path / "lexical")
+    assert reopened.article_ids() == {"a1", "a2"} and lexical_ids(reopened, "ruches Louvre")[0] == "fr9"
+    assert reopened.languages() == ["en", "fr"]
 
 
-def test_a_thousand_articles_are_added_and_removed_one_at_a_time(tmp_path: Path) -> None:
-    index = LexicalIndex(tmp_path / "lexical.sqlite")
-    for n in range(1000):
+def test_a_hundred_articles_are_added_and_removed_one_at_a_time(make_index: MakeIndex) -> None:
+    index = make_index()  # many commits: tantivy's segments are merged as they come
+    for n in range(100):
         index.add(f"a{n}", [(f"c{n}", "fr", f"La commune de Ville{n} agrandit son port de plaisance.")])
-    assert lexical_ids(index, "Ville517 port")[0] == "c517"
-    index.remove([f"a{n}" for n in range(0, 1000, 2)])
-    assert len(index.article_ids()) == 500 and lexical_ids(index, "Ville516") == []
-    assert lexical_ids(index, "Ville517")[0] == "c517"
-
-
-def lexical_ids(index: LexicalIndex, question: str) -> list[str]:
-    return [cid for cid, _ in index.search(question, 10)]
+    assert lexical_ids(index, "Ville17 port")[0] == "c17"
+    index.remove([f"a{n}" for n in range(0, 100, 2)])
+    assert len(index.article_ids()) == 50 and lexical_ids(index, "Ville16") == []
+    assert lexical_ids(index, "Ville17")[0] == "c17"
+    # removed chunks wait in their segments for a merge: they are not counted
+    assert index.document_frequency("fr", lexical_tokens("port", "fr")[0]) == 50
 
 
 def test_weighted_coverage() -> None:
@@ -84,15 +118,83 @@ def test_weighted_coverage() -> None:
 
 
 def test_idf_follows_changes_made_here_and_by_another_process(tmp_path: Path) -> None:
-    path = tmp_path / "lexical.sqlite"
+    path = tmp_path / "lexical"
     reader = LexicalIndex(path)
     reader.add("a", [("a-0", "fr", "Le port de Brest"), ("a-1", "fr", "La rade de Brest")])
     port = lexical_tokens("port", "fr")[0]
     first = reader.idf("fr", [port])[port]
-    writer = LexicalIndex(path)  # the same cache file, another connection (another process)
+    assert reader.article_ids() == {"a"}
+    writer = LexicalIndex(path)  # the same folder, another opening (another process)
     writer.add("b", [(f"b-{i}", "fr", f"Une phrase numéro {i}") for i in range(20)])
+    writer.add("c", [("c-0", "en", "The port of Brest")])  # a language the reader has not opened
     grown = reader.idf("fr", [port])[port]
-    assert grown > first  # the count of chunks moved with the other connection's write
+    assert grown > first  # the count of chunks moved with the other opening's write
     assert grown == pytest.approx(LexicalIndex(path).idf("fr", [port])[port])
+    assert reader.languages() == ["en", "fr"] and "c-0" in lexical_ids(reader, "port")
+    assert reader.article_ids() == {"a", "b", "c"}  # the list it held was read again
     reader.remove(["b"])
-    assert reader.idf("fr", [port])[port] == pytest.approx(first)  # and with this connection's own
+    assert reader.idf("fr", [port])[port] == pytest.approx(first)  # and with this opening's own
+    assert writer.article_ids() == {"a", "c"} and lexical_ids(writer, "phrase numéro") == []
+
+
+def _add_articles(path: str, prefix: str, count: int) -> None:
+    index = LexicalIndex(path)
+    for n in range(count):
+        index.add(f"{prefix}{n}", [(f"{prefix}{n}-0", "fr", f"Le village {prefix}{n} ouvre une école")])
+    index.close()
+
+
+def test_processes_writing_the_same_folder_take_turns(tmp_path: Path) -> None:
+    """`serve` and `assistant index` beside it, or two readers catching up: tantivy allows one
+    writer per index, so they wait for each other and every article arrives."""
+    path = str(tmp_path / "lexical")
+    LexicalIndex(path).close()
+    context = multiprocessing.get_context("spawn")
+    workers = [context.Process(target=_add_articles, args=(path, prefix, 15)) for prefix in ("p", "q")]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=300)
+    assert [w.exitcode for w in workers] == [0, 0]
+    index = LexicalIndex(path)
+    assert index.article_ids() == {f"{p}{n}" for p in "pq" for n in range(15)}
+    assert lexical_ids(index, "village p7")[0] == "p7-0" and lexical_ids(index, "village q11")[0] == "q11-0"
+    assert index.document_frequency("fr", lexical_tokens("école", "fr")[0]) == 30
+
+
+def test_an_article_left_half_written_is_dropped_and_not_reported_as_held(tmp_path: Path) -> None:
+    """A process killed between tantivy's commit and the list's leaves the article pending: the
+    next writer removes its chunks, and the store's next sync adds it again if it is live."""
+    path = tmp_path / "lexical"
+    index = LexicalIndex(path)
+    index.add("a1", CHUNKS[:2])
+    index.add("a2", CHUNKS[2:])
+    index.close()
+    with sqlite3.connect(path / ARTICLES_FILE) as db:
+        db.execute("UPDATE article SET pending = 1 WHERE article_id = 'a2'")
+    reopened = LexicalIndex(path)
+    assert reopened.article_ids() == {"a1"}
+    assert lexical_ids(reopened, "mairie budget turbines") == []
+    assert lexical_ids(reopened, "ruches miel") == ["fr2"]
+
+
+def test_a_damaged_cache_folder_is_rebuilt_empty(tmp_path: Path) -> None:
+    index = open_lexical(tmp_path, "coll")
+    index.add("a1", CHUNKS)
+    index.close()
+    for path in (tmp_path / "cache").rglob("*"):
+        if path.is_file():
+            path.write_bytes(b"\x00garbage")
+    again = open_lexical(tmp_path, "coll")
+    assert again.path is not None and again.article_ids() == set()  # rebuilt from the store by its next sync
+    again.add("a1", CHUNKS)
+    assert lexical_ids(again, "ruches miel")[0] == "fr2"
+
+
+def test_a_folder_that_cannot_hold_the_cache_gives_an_index_in_memory(tmp_path: Path) -> None:
+    blocker = tmp_path / "index"
+    blocker.write_text("a file where the index folder should be")
+    index = open_lexical(blocker, "coll")
+    assert index.path is None
+    index.add("a1", CHUNKS)
+    assert lexical_ids(index, "ruches miel")[0] == "fr2"

@@ -206,6 +206,7 @@ def test_a_damaged_lexical_cache_is_rebuilt_from_the_store(store: ChromaStore, t
     store.put_chunks(*chunks("a1", 3))
     path = cache_path(tmp_path / "replica", "archive")
     path.parent.mkdir(parents=True)
-    path.write_bytes(b"not a database" * 100)
+    path.write_bytes(b"not a database" * 100)  # a file where the cache's folder goes
     lexical = open_lexical(tmp_path / "replica", "archive")
+    assert lexical.path == path  # rebuilt in place, not in memory
     assert sync_lexical(lexical, store, {"a1"}) == (1, 0) and lexical.search("a1", 5)

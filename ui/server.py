@@ -101,13 +101,14 @@ def serve(
 
 
 def _warm_up(bot: Assistant) -> None:
-    """Open the index (catalog, vectors) and load the embedding model once, in one thread.
+    """Open the index (heads, lexical cache, chunk vectors) and load the embedding model once.
 
     Besides making the first question fast, this keeps Chroma from being opened by several
     request threads at once: its client start-up is not thread-safe.
     """
     try:
-        bot.retriever.snapshot()
+        bot.retriever.snapshot()  # also starts Chroma's load of the chunk vectors, in its own thread
         bot.retriever.embedder.query_vector("warm up")
+        bot.retriever.wait_for_vectors()
     except Exception as exc:  # a broken index shows its message on the page; nothing to do here
         log.debug("warm-up skipped: %s", exc)

@@ -11,6 +11,7 @@ bounded caches: memory grows with the caches, not with the archive.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -92,6 +93,27 @@ class Retriever:
         self._stored: LRU[str, StoredChunk] = LRU(CACHED_CHUNKS)  # candidates with their vectors
         self._lexical: LexicalIndex | None = None
         self._heads_cache = HeadsCache(config.index_dir, config.collection)
+        self._loading_vectors: threading.Thread | None = None
+
+    def _start_loading_vectors(self) -> None:
+        """At the first view, Chroma loads the chunk vectors in a thread of its own: its Rust code
+        lets go of the GIL, so the load overlaps the heads copy, the lexical cache and the embedder
+        that the first question reads meanwhile, none of which asks Chroma (open + first ask at
+        100,000 articles). Chroma answers one call at a time: a call made meanwhile waits."""
+        def load() -> None:
+            try:
+                self.store.load_vectors()
+            except Exception:  # noqa: BLE001 - the first search meets the same error and reports it
+                pass
+
+        self._loading_vectors = threading.Thread(target=load, name="load-chunk-vectors", daemon=True)
+        self._loading_vectors.start()
+
+    def wait_for_vectors(self) -> None:
+        """Wait for that load, so that a search does not load the same segment a second time."""
+        if self._loading_vectors is not None:
+            self._loading_vectors.join()
+            self._loading_vectors = None
 
     @property
     def embedder(self) -> TokenAwareEmbeddings:
@@ -113,6 +135,8 @@ class Retriever:
             self._view = View(None, {}, {}, LexicalIndex(), now)
             return self._view
         generation = self.store.generation()
+        if view is None and self._loading_vectors is None and generation is not None:
+            self._start_loading_vectors()  # after this first read: Chroma serves one call at a time
         if view is not None and view.generation == generation and generation is not None:
             view.checked_at = now
             return view
@@ -230,6 +254,7 @@ class Retriever:
             return []
         qlang = detect_language(question, default="en")
         qvec = self.embedder.query_vector(question) if query_vector is None else query_vector
+        self.wait_for_vectors()
         dense = self.store.search(qvec, CANDIDATES + 10)
         lexical = view.lexical.search(question, CANDIDATES)
         stored = self._stored_chunks(list(dict.fromkeys([c for c, _ in dense] + [c for c, _ in lexical])))

@@ -48,7 +48,8 @@ class StoreClient:
     def api(self) -> Any:
         if self._api is None:
             with _OPEN_LOCK, guard(self):
-                self._api = self._connect()
+                if self._api is None:  # another thread (the vectors' loader) may have connected meanwhile
+                    self._api = self._connect()
         return self._api
 
     def _connect(self) -> Any:

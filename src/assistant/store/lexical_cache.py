@@ -1,14 +1,16 @@
 """The lexical index as a local cache of what the store holds, kept in step article by article.
 
-Any machine keeps one SQLite FTS5 file per archive (``INDEX/cache/COLLECTION/lexical.sqlite``)
-and brings it in line with the articles the store serves: it indexes the articles it
-lacks (their chunks read from the store) and drops those gone. A change costs what it
+Any machine keeps one lexical folder per archive (``INDEX/cache/COLLECTION/lexical/``:
+tantivy indexes and the list of articles held, see :mod:`assistant.lexical`) and brings it
+in line with the articles the store serves: it indexes the articles it lacks (their chunks
+read from the store) and drops those gone. A change costs what it
 changes, so a `serve` replica with an empty ``--index`` folder needs nothing but the
 URL, and one more article never rebuilds the whole index.
 """
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 from pathlib import Path
 
@@ -16,31 +18,50 @@ from ..lexical import LexicalIndex
 from .chroma import ChromaStore
 
 ARTICLES_PER_READ = 50  # articles whose chunks one paged read asks for
+# Articles per write: each write is a tantivy commit (files written and synced, tens of ms),
+# so a new machine building its cache writes in large batches (about 3 MB of text each).
+ARTICLES_PER_WRITE = 1000
 
 
 def cache_path(index_dir: Path, collection: str) -> Path:
-    return Path(index_dir) / "cache" / collection / "lexical.sqlite"
+    # Not lexical.sqlite: that was the SQLite FTS5 cache of earlier versions, left for them.
+    return Path(index_dir) / "cache" / collection / "lexical"
 
 
 def open_lexical(index_dir: Path, collection: str) -> LexicalIndex:
-    """The cache file, or an in-memory index when the folder cannot hold one (read-only)."""
+    """The cache folder, or an in-memory index when the index folder cannot hold one (read-only)."""
     path = cache_path(index_dir, collection)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         return _open_checked(path)
-    except (OSError, sqlite3.Error):
+    except (OSError, ValueError, sqlite3.Error):
         return LexicalIndex()
 
 
 def _open_checked(path: Path) -> LexicalIndex:
+    """Opening reads the list of articles and loads every language's searcher (their files'
+    footers are checked then): damage shows here, not at the first question."""
+    if path.exists() and not path.is_dir():  # a file where the folder goes: nothing of ours to keep
+        path.unlink()
     try:
         index = LexicalIndex(path)
         index.article_ids()
         return index
-    except sqlite3.DatabaseError:  # a damaged cache: it is only a cache, rebuild it from the store
-        for leftover in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
-            leftover.unlink(missing_ok=True)
-        return LexicalIndex(path)
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as error:  # tantivy's panics derive from BaseException
+        if not _damaged(path, error):
+            raise
+    # A damaged cache: it is only a cache, rebuild it from the store.
+    shutil.rmtree(path, ignore_errors=True)
+    return LexicalIndex(path)
+
+
+def _damaged(path: Path, error: BaseException) -> bool:
+    """Not a read-only folder or a missing permission, which an in-memory index answers."""
+    if isinstance(error, PermissionError) or (isinstance(error, sqlite3.OperationalError) and "readonly" in str(error)):
+        return False
+    return path.is_dir()
 
 
 def sync_lexical(lexical: LexicalIndex, store: ChromaStore, live_article_ids: set[str]) -> tuple[int, int]:
@@ -50,10 +71,11 @@ def sync_lexical(lexical: LexicalIndex, store: ChromaStore, live_article_ids: se
     if gone:
         lexical.remove(gone)
     todo = sorted(live_article_ids - held)
-    for i in range(0, len(todo), ARTICLES_PER_READ):
-        batch = todo[i : i + ARTICLES_PER_READ]
+    for i in range(0, len(todo), ARTICLES_PER_WRITE):
+        batch = todo[i : i + ARTICLES_PER_WRITE]
         chunks: dict[str, list[tuple[str, str, str]]] = {aid: [] for aid in batch}
-        for c in store.chunks_of(batch):
-            chunks[c.record.article_id].append((c.record.chunk_id, c.record.lang, f"{c.record.title}\n{c.text}"))
+        for j in range(0, len(batch), ARTICLES_PER_READ):
+            for c in store.chunks_of(batch[j : j + ARTICLES_PER_READ]):
+                chunks[c.record.article_id].append((c.record.chunk_id, c.record.lang, f"{c.record.title}\n{c.text}"))
         lexical.add_many(chunks)
     return len(todo), len(gone)
