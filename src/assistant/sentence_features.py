@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .answer_types import DATE, NUMBER, OTHER, PERSON, PLACE, holds, question_type, swapped_name
+from .answer_types import DATE, NUMBER, OTHER, PERSON, PLACE, asks_negated, holds, question_type, swapped_name
 from .lexical import LexicalIndex, weighted_coverage
 from .models import Passage
 from .text import _stemmer, _stopwords, fold, lexical_tokens, sentence_spans
@@ -62,7 +62,6 @@ ANAPHOR_START = re.compile(
     r"it|he|she|they|this|that|these|those|its|their|his|her|the (?:company|firm|startup|group|agency|deal|offer))\b",
     re.IGNORECASE,
 )
-_NEGATION = re.compile(r"\b(not|never|no longer|n['’]|ne|jamais|aucun|aucune|sans|without|nor|neither|non)\b", re.I)
 _HAS_DIGIT = re.compile(r"\d")
 _TERMINAL = re.compile(r"[.!?…:;»\"”’)]\s*$")
 
@@ -258,7 +257,7 @@ def question_row(
         "missing_share_best": 1.0 - best[col["window_cov"]],
         "names_cov_best": best[col["names_cov"]],
         "type_present_best": best[col["type_present"]],
-        "q_negation": float(bool(_NEGATION.search(q.text))),
+        "q_negation": float(asks_negated(q.text)),
         "log_q_terms": math.log1p(terms),
         "cos_spread": (max(cos_values) - float(np.median(cos_values))) if cos_values else 0.0,
         **_evidence_gaps(q, ranked, probabilities),
