@@ -7,7 +7,7 @@
 # run of that profile or a smaller one only checks. Needs PyPI (and apt for Chromium).
 # Each step prints its time ("[phase] ..."); .ci/run collects them through $PHASE_LOG.
 #
-# Installs go through uv (`uv pip install`, from PyPI into .venv, or the uv already on PATH),
+# Installs go through uv (`uv pip install`; uv on PATH, or one installed from PyPI, see below),
 # with pip's own sources: index-url, extra-index-url, find-links, constraint, cert and timeout
 # of pip's configuration and PIP_* variables are passed on to uv, and uv picks the best
 # version over all of them as pip does. INSTALLER=pip, or a uv that cannot be had, installs
@@ -28,7 +28,14 @@ timed() { scripts/timed.sh "$@"; }
 note() { echo "note: $*" >&2; }
 
 PY=${PYTHON:-python3}
-[ -x .venv/bin/python ] || timed "create .venv" "$PY" -m venv .venv
+if [ ! -x .venv/bin/python ]; then
+  if [ "${INSTALLER:-uv}" = uv ]; then
+    # without a copy of pip (ensurepip took 20-40 s of a 2-core machine): uv installs pip below
+    timed "create .venv" "$PY" -m venv --without-pip .venv
+  else
+    timed "create .venv" "$PY" -m venv .venv
+  fi
+fi
 . .venv/bin/activate
 hash=$(sha256sum pyproject.toml | cut -c1-12)
 
@@ -43,10 +50,12 @@ installed() { # a stamp of this profile or of a larger one, for this pyproject.t
 
 # uv, and pip's sources in uv's words (one argument a line).
 UV_VERSION=0.13.9
-uv_sources() {
-  python - <<'PY'
-import os, shlex, subprocess, sys
-out = subprocess.run([sys.executable, "-m", "pip", "config", "list"], capture_output=True, text=True).stdout
+uv_sources() { # pip's configuration as pip reads it: the .venv's pip, or the pip of $PY
+  local pip_py=python
+  python -m pip --version >/dev/null 2>&1 || pip_py=$(command -v "$PY")
+  PIP_PY=$pip_py python - <<'PY'
+import os, shlex, subprocess
+out = subprocess.run([os.environ["PIP_PY"], "-m", "pip", "config", "list"], capture_output=True, text=True).stdout
 rank = {"global": 0, "install": 1, ":env:": 2}  # pip's precedence: PIP_* over [install] over [global]
 conf = {}
 for line in out.splitlines():
@@ -67,14 +76,28 @@ for name, env in [("cert", "SSL_CERT_FILE"), ("default-timeout", "UV_HTTP_TIMEOU
         print(f"--env\n{env}={get(name)[0]}")
 PY
 }
+# uv itself: the one on PATH, or a copy of uv $UV_VERSION kept in the user's cache folder
+# (installed there by pip once per machine, beside pip's and uv's caches: PyPI's 18 MB wheel
+# is not cached by pip here, and downloading it again took 10-25 s of every fresh clone).
 uv=""
+uv_home=${XDG_CACHE_HOME:-$HOME/.cache}/news-assistant/uv-$UV_VERSION
 if [ "${INSTALLER:-uv}" = uv ]; then
-  if [ -x .venv/bin/uv ]; then uv=.venv/bin/uv
-  elif command -v uv >/dev/null 2>&1; then uv=$(command -v uv)
+  if command -v uv >/dev/null 2>&1; then uv=$(command -v uv)
+  elif [ -x "$uv_home/bin/uv" ]; then uv=$uv_home/bin/uv
   elif ! installed "$profile"; then
-    timed "install uv" python -m pip install -q "uv==$UV_VERSION" && uv=.venv/bin/uv \
-      || note "uv not installed; installing with pip"
+    mkdir -p "$(dirname "$uv_home")"
+    uv_tmp=$(mktemp -d "$uv_home.XXXXXX")
+    if timed "install uv" "$PY" -m pip install -q --target "$uv_tmp" "uv==$UV_VERSION" && "$uv_tmp/bin/uv" --version >/dev/null; then
+      mv -T "$uv_tmp" "$uv_home" 2>/dev/null || rm -rf "$uv_tmp"  # another clone may have been first
+      uv=$uv_home/bin/uv
+    else
+      rm -rf "$uv_tmp"
+      note "uv not installed; installing with pip"
+    fi
   fi
+fi
+if [ -z "$uv" ] && ! python -m pip --version >/dev/null 2>&1; then
+  timed "install pip (ensurepip)" python -m ensurepip -q
 fi
 # PIP_INSTALL: the command that installs (`pip install -q`, or uv with pip's sources).
 PIP_INSTALL=(python -m pip install -q)
