@@ -27,7 +27,7 @@ esac
 timed() { scripts/timed.sh "$@"; }
 note() { echo "note: $*" >&2; }
 
-PY=${PYTHON:-python3}
+PY=$(command -v "${PYTHON:-python3}")  # its path: after activating .venv, python3 is the .venv's
 if [ ! -x .venv/bin/python ]; then
   if [ "${INSTALLER:-uv}" = uv ]; then
     # without a copy of pip (ensurepip took 20-40 s of a 2-core machine): uv installs pip below
@@ -52,7 +52,7 @@ installed() { # a stamp of this profile or of a larger one, for this pyproject.t
 UV_VERSION=0.13.9
 uv_sources() { # pip's configuration as pip reads it: the .venv's pip, or the pip of $PY
   local pip_py=python
-  python -m pip --version >/dev/null 2>&1 || pip_py=$(command -v "$PY")
+  python -m pip --version >/dev/null 2>&1 || pip_py=$PY
   PIP_PY=$pip_py python - <<'PY'
 import os, shlex, subprocess
 out = subprocess.run([os.environ["PIP_PY"], "-m", "pip", "config", "list"], capture_output=True, text=True).stdout
@@ -97,7 +97,7 @@ if [ "${INSTALLER:-uv}" = uv ]; then
   fi
 fi
 if [ -z "$uv" ] && ! python -m pip --version >/dev/null 2>&1; then
-  timed "install pip (ensurepip)" python -m ensurepip -q
+  timed "install pip (ensurepip)" python -m ensurepip
 fi
 # PIP_INSTALL: the command that installs (`pip install -q`, or uv with pip's sources).
 PIP_INSTALL=(python -m pip install -q)
