@@ -9,6 +9,9 @@ PORT ?= 7860
 # module's tests stay together when they share a module-scoped fixture (a server, a private
 # index: tests/conftest.py groups them), and the seed index is built once per run.
 PYTEST_WORKERS ?= 2
+# scripts/setup.sh installs with uv, which leaves bytecode to be compiled on first import:
+# let Python write it into .venv and __pycache__/ once, even where the shell says not to.
+unexport PYTHONDONTWRITEBYTECODE
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 

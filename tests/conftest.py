@@ -112,6 +112,51 @@ def pytest_itemcollected(item: pytest.Item) -> None:
         item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::", 1)[0]))
 
 
+# The order in which xdist hands out work: the longest work units first (a group, or one test;
+# sums of --durations on 2 cores), so that the two workers finish together instead of one
+# running a server module alone at the end. Node-id prefixes, longest first; the rest follow
+# in collection order.
+LONGEST_FIRST = (
+    "tests/test_llm_llama_server.py",  # a llama.cpp server, three generations on one thread
+    "tests/test_server_mode.py",  # a Chroma server, the seeds indexed into it
+    "tests/test_ui_llm_browser.py",
+    "tests/test_index_scale.py",
+    "tests/test_ui_browser.py",
+    "tests/test_cli_index.py::test_the_advertised_rebuild_switches_the_model",
+    "tests/test_index_faults.py::test_kill_9_mid_embedding",
+    "tests/test_hardening.py::test_a_file_name_that_is_not_utf8",
+    "tests/test_ui_server.py",
+    "tests/test_index_faults.py::test_corrupted_chroma_database",
+    "tests/test_answer.py",
+    "tests/test_embeddings.py::test_minilm_without_its_packages",
+    "tests/test_eval_bench.py",
+    "tests/test_index_faults.py::test_a_second_run_waits_for_the_lock",
+    "tests/test_ui_handlers.py",
+    "tests/test_index_faults.py",
+    "tests/test_cli_index.py::test_model_mismatch_is_refused",
+    "tests/test_hardening.py::test_index_stops_cleanly_on_sigterm",
+    "tests/test_heads_cache.py::test_a_killed_run_leaves_the_copy_untrusted",
+    "tests/test_eval_gate.py",
+    "tests/test_hardening.py::test_serve_stops_cleanly_on_sigterm",
+    "tests/test_watch.py::test_watch_command_indexes_changes_until_stopped",
+    "tests/test_hardening.py::test_a_stop_signal_right_after_ready",
+)
+
+
+def _rank(item: pytest.Item) -> int:
+    return next((i for i, prefix in enumerate(LONGEST_FIRST) if item.nodeid.startswith(prefix)), len(LONGEST_FIRST))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # xdist would otherwise reorder the work units by their number of tests (--loadscope-reorder)
+    if hasattr(config.option, "loadscopereorder"):
+        config.option.loadscopereorder = False
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    items.sort(key=_rank)  # stable: within a rank, collection order
+
+
 @pytest.fixture(autouse=True)
 def _no_assistant_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tests see the documented defaults, not the developer's ASSISTANT_* settings."""
