@@ -83,7 +83,8 @@ PY
 uv=""
 uv_home=${XDG_CACHE_HOME:-$HOME/.cache}/news-assistant/uv-$UV_VERSION
 if [ "${INSTALLER:-uv}" = uv ]; then
-  if command -v uv >/dev/null 2>&1; then uv=$(command -v uv)
+  # a uv on PATH only at the version whose flags this script uses (older ones lack some)
+  if command -v uv >/dev/null 2>&1 && [ "$(uv --version 2>/dev/null | cut -d' ' -f2)" = "$UV_VERSION" ]; then uv=$(command -v uv)
   elif [ -x "$uv_home/bin/uv" ]; then uv=$uv_home/bin/uv
   elif ! installed "$profile"; then
     mkdir -p "$(dirname "$uv_home")"
@@ -139,7 +140,19 @@ if ! installed "$profile"; then
     # The CPU build of torch. Here it comes from the local wheel folder in pip's config;
     # elsewhere set TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu (PyPI's Linux
     # torch is the multi-GB CUDA build).
-    timed "install torch (CPU)" "${PIP_INSTALL[@]}" "torch==2.13.0" ${TORCH_INDEX_URL:+--index-url "$TORCH_INDEX_URL"}
+    # TORCH_INDEX_URL replaces a configured index-url (uv refuses two --index-url flags).
+    torch_install=("${PIP_INSTALL[@]}")
+    if [ -n "${TORCH_INDEX_URL:-}" ]; then
+      torch_install=()
+      skip=0
+      for arg in "${PIP_INSTALL[@]}"; do
+        if [ "$skip" = 1 ]; then skip=0; continue; fi
+        if [ "$arg" = --index-url ]; then skip=1; continue; fi
+        torch_install+=("$arg")
+      done
+      torch_install+=(--index-url "$TORCH_INDEX_URL")
+    fi
+    timed "install torch (CPU)" "${torch_install[@]}" "torch==2.13.0"
   fi
   timed "install .[$extras]" "${PIP_INSTALL[@]}" -e ".[$extras]"
   touch ".venv/.installed-$profile-$hash"

@@ -104,6 +104,8 @@ def test_a_question_ten_times_the_length_cap_is_read_whole() -> None:
     ("Who signed the contract with the Pentagon?", False),
     ("Qui a signé le contrat ?", False),
     ("What is the Notre-Dame cathedral?", False),
+    ("Who lives at No. 10 Downing Street?", False),
+    ("Who won the no-bid contract?", False),
 ])
 def test_asks_negated(question: str, negated: bool) -> None:
     assert asks_negated(question) is negated
@@ -134,6 +136,10 @@ def test_an_opposite_said_instead_of_the_asked_word() -> None:
     assert swapped_opposite("What was the official name?", "Its unofficial name was Cathay.")
     assert swapped_opposite("Quel accord était illégal ?", "Cet accord était légal.")
     assert not swapped_opposite("What was the income?", "They come from afar.")  # stems under 5 letters do not count
+    # prefixes that make other words are not read as negations
+    assert not swapped_opposite("Qui a signé le contrat ?", "Le Pentagone a désigné OpenAI.")
+    assert not swapped_opposite("What did he discover?", "He covered the war.")
+    assert not swapped_opposite("Where was the information kept?", "The formation was kept in Paris.")
     # a word inside an elision counts: "l'après-guerre" says "après"
     assert swapped_opposite("Que s'est-il passé avant la guerre ?", "Dans l'après-guerre, la ville grandit.")
 

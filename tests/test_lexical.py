@@ -191,6 +191,33 @@ def test_a_damaged_cache_folder_is_rebuilt_empty(tmp_path: Path) -> None:
     assert lexical_ids(again, "ruches miel")[0] == "fr2"
 
 
+def test_a_cache_another_process_is_writing_is_waited_for_and_never_deleted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import assistant.lexical as lexical_module
+    from filelock import FileLock
+
+    from assistant.errors import IndexLockedError
+
+    index = open_lexical(tmp_path, "coll")
+    index.add("a1", CHUNKS)
+    folder = index.path
+    assert folder is not None
+    index.close()
+    # Another writer is midway through a batch: its article is marked pending, it holds the lock.
+    with sqlite3.connect(folder / ARTICLES_FILE) as db:
+        db.execute("UPDATE article SET pending = 1 WHERE article_id = 'a1'")
+    monkeypatch.setattr(lexical_module, "WRITE_WAIT_S", 0.3)
+    with FileLock(str(folder / "write.lock")):
+        with pytest.raises(IndexLockedError, match="being written by another process"):
+            open_lexical(tmp_path, "coll")
+        assert (folder / ARTICLES_FILE).exists() and any(folder.glob("*/meta.json"))  # nothing deleted
+    again = open_lexical(tmp_path, "coll")  # the writer gone: its half-written article is dropped
+    assert again.path == folder and again.article_ids() == set()
+    again.add("a1", CHUNKS)
+    assert lexical_ids(again, "ruches miel")[0] == "fr2"
+
+
 def test_a_folder_that_cannot_hold_the_cache_gives_an_index_in_memory(tmp_path: Path) -> None:
     blocker = tmp_path / "index"
     blocker.write_text("a file where the index folder should be")

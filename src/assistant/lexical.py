@@ -68,6 +68,13 @@ class LexicalIndex:
             self.path.mkdir(parents=True, exist_ok=True)
         db_path = str(self.path / ARTICLES_FILE) if self.path is not None else ":memory:"
         self._db = sqlite3.connect(db_path, timeout=WRITE_WAIT_S, check_same_thread=False, isolation_level=None)
+        try:
+            self._open()
+        except BaseException:
+            self._db.close()  # a damaged or busy cache: leave no connection on its files
+            raise
+
+    def _open(self) -> None:
         self._db.execute("PRAGMA journal_mode=WAL" if self.path is not None else "PRAGMA journal_mode=MEMORY")
         self._db.executescript(_SCHEMA)
         self._seen_version: int | None = None
@@ -120,7 +127,7 @@ class LexicalIndex:
                     lang = lang if _LANG.match(lang) else "und"
                     docs.setdefault(lang, []).append((chunk_id, article_id, tokens))
                     langs_of[article_id].add(lang)
-        with self._lock, self._writing():
+        with self._writing(), self._lock:  # the wait for another process holds no thread of ours back
             self._refresh()
             self._finish_interrupted()
             touched = self._mark_pending(langs_of)  # the articles' old languages and new ones
@@ -135,7 +142,7 @@ class LexicalIndex:
                 self._held.update(langs_of)
 
     def remove(self, article_ids: Iterable[str]) -> None:
-        with self._lock, self._writing():
+        with self._writing(), self._lock:  # the wait for another process holds no thread of ours back
             self._refresh()
             self._finish_interrupted()
             wanted = list(dict.fromkeys(article_ids))
@@ -186,11 +193,19 @@ class LexicalIndex:
             if index is None:
                 continue
             writer = self._writer(index)
-            for aid in sorted(removed.get(lang, ())):
-                writer.delete_documents_by_term("article_id", aid)
-            for chunk_id, aid, tokens in added.get(lang, ()):
-                writer.add_document(tantivy.Document(chunk_id=chunk_id, article_id=aid, tokens=tokens))
-            writer.commit()
+            try:
+                for aid in sorted(removed.get(lang, ())):
+                    writer.delete_documents_by_term("article_id", aid)
+                for chunk_id, aid, tokens in added.get(lang, ()):
+                    writer.add_document(tantivy.Document(chunk_id=chunk_id, article_id=aid, tokens=tokens))
+                writer.commit()
+            except BaseException:
+                # Give tantivy's lock back now: the traceback would keep the writer alive, and every
+                # later write of this process would wait WRITE_WAIT_S for it. The articles stay
+                # marked pending, so the next writer drops what was half-written.
+                writer.rollback()
+                del writer
+                raise
             writer.wait_merging_threads()  # also gives the index's writer lock back
             index.reload()
             self._counts.clear()
@@ -202,9 +217,9 @@ class LexicalIndex:
         while True:
             try:
                 return index.writer(heap_size=WRITER_HEAP_BYTES, num_threads=1)
-            except ValueError:
-                if time.monotonic() > deadline:
-                    raise
+            except ValueError as error:
+                if "lock" not in str(error).lower() or time.monotonic() > deadline:
+                    raise  # only a lock held elsewhere is worth waiting for
                 time.sleep(0.05)
 
     def _writing(self) -> ContextManager[object]:
@@ -226,9 +241,10 @@ class LexicalIndex:
         if lang not in self._indexes:
             if not create:
                 return None
+            # The index first, then its row: a reader that sees the row finds the index made.
+            self._indexes[lang] = self._open_index(lang)
             with self._transaction():
                 self._db.execute("INSERT OR IGNORE INTO language (lang) VALUES (?)", (lang,))
-            self._indexes[lang] = self._open_index(lang)
         return self._indexes[lang]
 
     def _open_index(self, lang: str) -> tantivy.Index:
@@ -252,7 +268,7 @@ class LexicalIndex:
         if version == self._seen_version:
             return
         for (lang,) in self._db.execute("SELECT lang FROM language").fetchall():
-            if lang not in self._indexes and _LANG.match(lang):
+            if lang not in self._indexes and _LANG.match(lang) and (self.path is None or (self.path / lang / "meta.json").exists()):
                 self._indexes[lang] = self._open_index(lang)
         for index in self._indexes.values():
             index.reload()

@@ -94,6 +94,8 @@ class Retriever:
         self._lexical: LexicalIndex | None = None
         self._heads_cache = HeadsCache(config.index_dir, config.collection)
         self._loading_vectors: threading.Thread | None = None
+        self._vectors_load_started = False
+        self._vectors_lock = threading.Lock()  # two first questions at once start one load
 
     def _start_loading_vectors(self) -> None:
         """At the first view, Chroma loads the chunk vectors in a thread of its own: its Rust code
@@ -106,13 +108,19 @@ class Retriever:
             except Exception:  # noqa: BLE001 - the first search meets the same error and reports it
                 pass
 
-        self._loading_vectors = threading.Thread(target=load, name="load-chunk-vectors", daemon=True)
-        self._loading_vectors.start()
+        with self._vectors_lock:
+            if self._vectors_load_started:
+                return
+            self._vectors_load_started = True
+            loading = threading.Thread(target=load, name="load-chunk-vectors", daemon=True)
+            loading.start()
+            self._loading_vectors = loading
 
     def wait_for_vectors(self) -> None:
         """Wait for that load, so that a search does not load the same segment a second time."""
-        if self._loading_vectors is not None:
-            self._loading_vectors.join()
+        loading = self._loading_vectors  # read once: request threads and the warm-up call this together
+        if loading is not None:
+            loading.join()
             self._loading_vectors = None
 
     @property
@@ -135,7 +143,7 @@ class Retriever:
             self._view = View(None, {}, {}, LexicalIndex(), now)
             return self._view
         generation = self.store.generation()
-        if view is None and self._loading_vectors is None and generation is not None:
+        if view is None and generation is not None:
             self._start_loading_vectors()  # after this first read: Chroma serves one call at a time
         if view is not None and view.generation == generation and generation is not None:
             view.checked_at = now

@@ -14,7 +14,8 @@ import shutil
 import sqlite3
 from pathlib import Path
 
-from ..lexical import LexicalIndex
+from ..errors import IndexLockedError
+from ..lexical import WRITE_WAIT_S, LexicalIndex
 from .chroma import ChromaStore
 
 ARTICLES_PER_READ = 50  # articles whose chunks one paged read asks for
@@ -34,6 +35,8 @@ def open_lexical(index_dir: Path, collection: str) -> LexicalIndex:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         return _open_checked(path)
+    except IndexLockedError:
+        raise
     except (OSError, ValueError, sqlite3.Error):
         return LexicalIndex()
 
@@ -50,11 +53,26 @@ def _open_checked(path: Path) -> LexicalIndex:
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException as error:  # tantivy's panics derive from BaseException
+        if _busy(error):  # another process is writing: wait for it, never delete its files
+            raise IndexLockedError(
+                f"the lexical cache {path} is being written by another process (held over "
+                f"{WRITE_WAIT_S:.0f} s); try again when it has finished"
+            ) from error
         if not _damaged(path, error):
             raise
     # A damaged cache: it is only a cache, rebuild it from the store.
     shutil.rmtree(path, ignore_errors=True)
     return LexicalIndex(path)
+
+
+def _busy(error: BaseException) -> bool:
+    """A lock held by another process (the cache's write lock, SQLite's, tantivy's): not damage."""
+    text = str(error).lower()
+    if isinstance(error, TimeoutError):  # filelock.Timeout
+        return True
+    if isinstance(error, sqlite3.OperationalError) and ("locked" in text or "busy" in text):
+        return True
+    return isinstance(error, ValueError) and ("lockfile" in text or "lockbusy" in text or "lock busy" in text)
 
 
 def _damaged(path: Path, error: BaseException) -> bool:
