@@ -218,6 +218,27 @@ def test_a_cache_another_process_is_writing_is_waited_for_and_never_deleted(
     assert lexical_ids(again, "ruches miel")[0] == "fr2"
 
 
+def test_a_write_that_waits_too_long_for_another_process_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import assistant.lexical as lexical_module
+    from filelock import FileLock
+
+    from assistant.errors import IndexLockedError
+
+    index = LexicalIndex(tmp_path / "lexical")
+    index.add("a1", CHUNKS)
+    monkeypatch.setattr(lexical_module, "WRITE_WAIT_S", 0.3)
+    with FileLock(str(tmp_path / "lexical" / "write.lock")):
+        with pytest.raises(IndexLockedError, match="being written by another process"):
+            index.add("a2", CHUNKS)
+        with pytest.raises(IndexLockedError):
+            index.remove(["a1"])
+    assert index.article_ids() == {"a1"}  # nothing lost
+    index.add("a2", CHUNKS)
+    assert index.article_ids() == {"a1", "a2"}
+
+
 def test_a_folder_that_cannot_hold_the_cache_gives_an_index_in_memory(tmp_path: Path) -> None:
     blocker = tmp_path / "index"
     blocker.write_text("a file where the index folder should be")

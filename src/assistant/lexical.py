@@ -26,12 +26,13 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from pathlib import Path
-from typing import ContextManager
 
 import tantivy
-from filelock import FileLock
+from filelock import FileLock, Timeout
+
+from .errors import IndexLockedError
 
 from .text import lexical_tokens
 
@@ -54,6 +55,14 @@ def _schema() -> tantivy.Schema:
     builder.add_text_field("article_id", stored=False, tokenizer_name="raw", index_option="basic")
     builder.add_text_field("tokens", stored=False, tokenizer_name=_TOKENIZER, index_option="freq")
     return builder.build()
+
+
+def busy_error(path: Path) -> IndexLockedError:
+    """Another process is writing the cache in ``path`` and has held it for WRITE_WAIT_S."""
+    return IndexLockedError(
+        f"the lexical cache {path} is being written by another process (held over {WRITE_WAIT_S:.0f} s); "
+        "try again when it has finished"
+    )
 
 
 class LexicalIndex:
@@ -222,10 +231,21 @@ class LexicalIndex:
                     raise  # only a lock held elsewhere is worth waiting for
                 time.sleep(0.05)
 
-    def _writing(self) -> ContextManager[object]:
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """Our write lock over the folder, across processes (nothing to lock in memory)."""
         if self.path is None:
-            return nullcontext()
-        return FileLock(str(self.path / "write.lock"), timeout=WRITE_WAIT_S)
+            yield
+            return
+        lock = FileLock(str(self.path / "write.lock"), timeout=WRITE_WAIT_S)
+        try:
+            lock.acquire()
+        except Timeout as error:
+            raise busy_error(self.path) from error
+        try:
+            yield
+        finally:
+            lock.release()
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:

@@ -15,7 +15,7 @@ import sqlite3
 from pathlib import Path
 
 from ..errors import IndexLockedError
-from ..lexical import WRITE_WAIT_S, LexicalIndex
+from ..lexical import LexicalIndex, busy_error
 from .chroma import ChromaStore
 
 ARTICLES_PER_READ = 50  # articles whose chunks one paged read asks for
@@ -50,14 +50,11 @@ def _open_checked(path: Path) -> LexicalIndex:
         index = LexicalIndex(path)
         index.article_ids()
         return index
-    except (KeyboardInterrupt, SystemExit):
+    except (KeyboardInterrupt, SystemExit, IndexLockedError):  # another process is writing: never delete its files
         raise
     except BaseException as error:  # tantivy's panics derive from BaseException
-        if _busy(error):  # another process is writing: wait for it, never delete its files
-            raise IndexLockedError(
-                f"the lexical cache {path} is being written by another process (held over "
-                f"{WRITE_WAIT_S:.0f} s); try again when it has finished"
-            ) from error
+        if _busy(error):
+            raise busy_error(path) from error
         if not _damaged(path, error):
             raise
     # A damaged cache: it is only a cache, rebuild it from the store.
