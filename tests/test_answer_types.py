@@ -89,6 +89,10 @@ def test_a_question_ten_times_the_length_cap_is_read_whole() -> None:
     long = "how much did " * 1600
     assert asked_measure(long) is None
     assert asked_measure("Context. " * 2000 + "How much did the agency pay for Claude?") == MONEY
+    # the premise checks too (each under 50 ms at this size; measured, not asserted)
+    assert asks_negated("ne " * 6000 + "pas") and not asks_negated("ne x " * 5000)
+    assert not swapped_opposite("largest " * 2500, "smallest largest " * 1250)
+    assert swapped_name("the Finnish research network " * 700, "the French research network " * 700)
 
 
 @pytest.mark.parametrize(("question", "negated"), [
@@ -123,32 +127,38 @@ def test_states_negation(sentence: str, stated: bool) -> None:
     assert states_negation(sentence) is stated
 
 
-def test_an_opposite_said_instead_of_the_asked_word() -> None:
-    assert swapped_opposite("What is the smallest city in Scotland?", "Glasgow is the largest city in Scotland.")
-    assert swapped_opposite("Who won the first round?", "Smith won the last round.")
-    assert swapped_opposite("Quel fut le premier contrat ?", "Le dernier contrat fut signé en juin.")
+@pytest.mark.parametrize(("question", "sentence", "swapped"), [
+    ("What is the smallest city in Scotland?", "Glasgow is the largest city in Scotland.", True),
+    ("Who won the first round?", "Smith won the last round.", True),
+    ("Quel fut le premier contrat ?", "Le dernier contrat fut signé en juin.", True),
     # the asked word is said too, or both words are in the question: no swap
-    assert not swapped_opposite("What is the largest city?", "Glasgow is the largest city and Stirling the smallest.")
-    assert not swapped_opposite("Was the first or the last offer better?", "The last offer was better.")
-    assert not swapped_opposite("Qui a signé le contrat ?", "OpenAI a signé après Anthropic.")
+    ("What is the largest city?", "Glasgow is the largest city and Stirling the smallest.", False),
+    ("Was the first or the last offer better?", "The last offer was better.", False),
+    ("Qui a signé le contrat ?", "OpenAI a signé après Anthropic.", False),
     # a negative prefix makes an opposite, either way round
-    assert swapped_opposite("What illegitimate dynasty came after the Yuan?", "The Yuan is the legitimate dynasty.")
-    assert swapped_opposite("What was the official name?", "Its unofficial name was Cathay.")
-    assert swapped_opposite("Quel accord était illégal ?", "Cet accord était légal.")
-    assert not swapped_opposite("What was the income?", "They come from afar.")  # stems under 5 letters do not count
+    ("What illegitimate dynasty came after the Yuan?", "The Yuan is the legitimate dynasty.", True),
+    ("What was the official name?", "Its unofficial name was Cathay.", True),
+    ("Quel accord était illégal ?", "Cet accord était légal.", True),
+    ("What was the income?", "They come from afar.", False),  # stems under 5 letters do not count
     # prefixes that make other words are not read as negations
-    assert not swapped_opposite("Qui a signé le contrat ?", "Le Pentagone a désigné OpenAI.")
-    assert not swapped_opposite("What did he discover?", "He covered the war.")
-    assert not swapped_opposite("Where was the information kept?", "The formation was kept in Paris.")
+    ("Qui a signé le contrat ?", "Le Pentagone a désigné OpenAI.", False),
+    ("What did he discover?", "He covered the war.", False),
+    ("Where was the information kept?", "The formation was kept in Paris.", False),
     # a word inside an elision counts: "l'après-guerre" says "après"
-    assert swapped_opposite("Que s'est-il passé avant la guerre ?", "Dans l'après-guerre, la ville grandit.")
+    ("Que s'est-il passé avant la guerre ?", "Dans l'après-guerre, la ville grandit.", True),
+])
+def test_an_opposite_said_instead_of_the_asked_word(question: str, sentence: str, swapped: bool) -> None:
+    assert swapped_opposite(question, sentence) is swapped
 
 
-def test_a_name_swapped_for_another_between_the_same_words() -> None:
-    assert swapped_name("Who developed the Finnish research network?", "It was a French research network designed by Pouzin.")
-    assert swapped_name("What functions lie with US Government ministers?", "Functions lie with UK Government ministers.")
-    assert swapped_name("Qui dirige la filiale Anthropic Europe ?", "La filiale OpenAI Europe est dirigée par Jane Doe.")
+@pytest.mark.parametrize(("question", "sentence", "swapped"), [
+    ("Who developed the Finnish research network?", "It was a French research network designed by Pouzin.", True),
+    ("What functions lie with US Government ministers?", "Functions lie with UK Government ministers.", True),
+    ("Qui dirige la filiale Anthropic Europe ?", "La filiale OpenAI Europe est dirigée par Jane Doe.", True),
     # the name is said, or only its word form differs, or nothing but glue words surround it
-    assert not swapped_name("Who developed the French research network?", "It was a French research network.")
-    assert not swapped_name("Who joined the Normans forces?", "The Norman forces joined.")
-    assert not swapped_name("Who is the head of the Pentagon?", "Smith is the head of the agency.")
+    ("Who developed the French research network?", "It was a French research network.", False),
+    ("Who joined the Normans forces?", "The Norman forces joined.", False),
+    ("Who is the head of the Pentagon?", "Smith is the head of the agency.", False),
+])
+def test_a_name_swapped_for_another_between_the_same_words(question: str, sentence: str, swapped: bool) -> None:
+    assert swapped_name(question, sentence) is swapped

@@ -63,10 +63,9 @@ def _open_checked(path: Path) -> LexicalIndex:
 
 
 def _busy(error: BaseException) -> bool:
-    """A lock held by another process (the cache's write lock, SQLite's, tantivy's): not damage."""
+    """A lock held by another process (SQLite's, tantivy's; our write lock raises IndexLockedError
+    itself): not damage."""
     text = str(error).lower()
-    if isinstance(error, TimeoutError):  # filelock.Timeout
-        return True
     if isinstance(error, sqlite3.OperationalError) and ("locked" in text or "busy" in text):
         return True
     return isinstance(error, ValueError) and ("lockfile" in text or "lockbusy" in text or "lock busy" in text)
