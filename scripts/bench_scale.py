@@ -9,7 +9,13 @@ Synthetic corpora of ~3 KB articles made of PIAF paragraphs (../shared/bench/pia
 read in place). The stand-in embedder (``standin:384``: deterministic random unit
 vectors) measures the machinery alone. Each figure is the median of ``--repeat`` runs.
 Prints a Markdown table: full index, add/edit/delete one article, unchanged re-index,
-open + first ask, warm ask p50/p95, peak RSS of a fresh `ask` process, disk.
+open + first ask, warm ask p50/p95, peak RSS of a fresh `ask` process, disk; beside each
+time its CPU time (the machine is shared: wall time alone misleads), and the load average
+before and after each size.
+
+A change is timed end to end: the indexing run (``assistant index``, or the watcher's run
+over the named file) plus the reader's catch-up at its next question (the lexical cache
+brought in step, the heads copy read): "+ next ask's catch-up".
 """
 
 from __future__ import annotations
@@ -55,27 +61,45 @@ def timed(fn) -> float:  # noqa: ANN001
     return time.perf_counter() - t0
 
 
+def timed_cpu(fn) -> tuple[float, float]:  # noqa: ANN001
+    """Wall and CPU seconds of ``fn`` (this process, every thread)."""
+    t0, c0 = time.perf_counter(), time.process_time()
+    fn()
+    return time.perf_counter() - t0, time.process_time() - c0
+
+
+def load_average() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def children_cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
 def disk(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
-def ask_process(config: Config, fresh_cache: bool = False) -> tuple[float, int]:
-    """Open + first ask in a fresh process: seconds and peak RSS (MB)."""
+def ask_process(config: Config, fresh_cache: bool = False) -> tuple[float, float, float, int]:
+    """Open + first ask in a fresh process: its seconds and CPU seconds, the whole process's
+    CPU seconds (start-up and imports included), and its peak RSS (MB)."""
     if fresh_cache:
         shutil.rmtree(Path(config.index_dir) / "cache", ignore_errors=True)
     code = (
         "import sys,time;sys.path.insert(0,'src');from pathlib import Path;from assistant import Assistant,Config;"
         f"c=Config(sources_dir=Path({str(config.sources_dir)!r}),index_dir=Path({str(config.index_dir)!r}),"
         f"embedding_model={config.embedding_model!r},chroma_url={config.chroma_url!r});"
-        "t=time.perf_counter();Assistant(c).ask('Quand la ville a-t-elle été fondée ?');print(time.perf_counter()-t)"
+        "t=time.perf_counter();c0=time.process_time();Assistant(c).ask('Quand la ville a-t-elle été fondée ?');"
+        "import resource;print(time.perf_counter()-t,time.process_time()-c0,resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
     )
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    cpu_before = children_cpu()
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
-    rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return float(out.stdout.strip().splitlines()[-1]), max(rss, before) // 1024
+    wall, cpu, rss_kb = map(float, out.stdout.strip().splitlines()[-1].split())
+    return wall, cpu, children_cpu() - cpu_before, int(rss_kb) // 1024
 
 
-def one_size(n: int, model: str, server: bool, work: Path, piaf: Path = PIAF) -> dict[str, float]:
+def one_size(n: int, model: str, server: bool, work: Path, piaf: Path = PIAF, fresh_cache: bool = True) -> dict[str, float]:
     src, idx = work / "sources", work / "index"
     built = work / "full-index-seconds.txt"  # a kept --work folder: built once, measured again later
     if not built.exists():
@@ -91,40 +115,55 @@ def one_size(n: int, model: str, server: bool, work: Path, piaf: Path = PIAF) ->
         config = Config(sources_dir=src, index_dir=idx, embedding_model=model, chroma_url=url)
         bot = Assistant(config)
         if built.exists():
-            row = {"full index": float(built.read_text())}
+            row = {"full index (s)": float(built.read_text())}
         else:
-            row = {"full index": timed(bot.index)}
-            built.write_text(f"{row['full index']:.1f}\n")
-        row["unchanged re-index"] = timed(bot.index)
+            row = {"full index (s)": timed(bot.index)}
+            built.write_text(f"{row['full index (s)']:.1f}\n")
+        bot.ask(QUESTIONS[0])  # the reader's view is current: each change below is caught up alone
+
+        def change(name: str, edit, files: list[str] | None = None) -> None:  # noqa: ANN001
+            edit()
+            row[f"{name} (s)"], row[f"{name}, CPU (s)"] = timed_cpu(lambda: bot.index(files=files))
+            catch_up, catch_up_cpu = timed_cpu(bot.retriever.snapshot)  # what the next question pays first
+            row[f"{name} + next ask's catch-up (s)"] = row[f"{name} (s)"] + catch_up
+            row[f"{name} + next ask's catch-up, CPU (s)"] = row[f"{name}, CPU (s)"] + catch_up_cpu
+
         extra = src / "zz-new.txt"
-        shutil.copyfile(src / "a000000.txt", extra)
-        with extra.open("a", encoding="utf-8") as fh:
-            fh.write("\nUne phrase nouvelle.\n")
-        row["add one"] = timed(bot.index)
-        with extra.open("a", encoding="utf-8") as fh:
-            fh.write("\nUne autre phrase.\n")
-        row["edit one"] = timed(bot.index)
-        extra.unlink()
-        row["delete one"] = timed(bot.index)
+
+        def append(line: str):  # noqa: ANN202
+            def edit() -> None:
+                with extra.open("a", encoding="utf-8") as fh:
+                    fh.write(line)
+            return edit
+
+        def copy(original: str):  # noqa: ANN202
+            # A line of its own, or it would be a duplicate of the original (indexed once, by a full scan).
+            return lambda: (shutil.copyfile(src / original, extra), append("\nUne phrase nouvelle.\n")())
+
+        change("unchanged re-index, first in this process", lambda: None)  # `assistant index`: imports included
+        change("unchanged re-index", lambda: None)
+        change("add one", copy("a000000.txt"))
+        change("edit one", append("\nUne autre phrase.\n"))
+        change("delete one", extra.unlink)
         # The same changes named by a file event (the watcher of `serve`/`watch`, `assistant index FILE`).
-        named = lambda: bot.index(files=[extra.name])  # noqa: E731
-        shutil.copyfile(src / "a000001.txt", extra)
-        row["add one, by file event"] = timed(named)
-        with extra.open("a", encoding="utf-8") as fh:
-            fh.write("\nUne phrase nouvelle.\n")
-        row["edit one, by file event"] = timed(named)
-        extra.unlink()
-        row["delete one, by file event"] = timed(named)
+        change("add one, by file event", copy("a000001.txt"), [extra.name])
+        change("edit one, by file event", append("\nUne autre phrase.\n"), [extra.name])
+        change("delete one, by file event", extra.unlink, [extra.name])
         # A new machine builds its lexical cache from the store once; after that, opening reuses it.
-        row["first ask, new machine (s)"], _ = ask_process(config, fresh_cache=True)
-        row["open + first ask (s)"], row["peak RSS ask (MB)"] = ask_process(config)
+        if fresh_cache:
+            row["first ask, new machine (s)"], row["first ask, new machine, CPU (s)"], _, _ = ask_process(config, fresh_cache=True)
+        (row["open + first ask (s)"], row["open + first ask, CPU (s)"], row["ask process, CPU (s)"],
+         row["peak RSS ask (MB)"]) = ask_process(config)
         bot.ask(QUESTIONS[0])
-        warm = []
+        warm, warm_cpu = [], []
         for _ in range(4):
             for q in QUESTIONS:
-                warm.append(timed(lambda: bot.ask(q)) * 1000)
+                wall, cpu = timed_cpu(lambda: bot.ask(q))  # noqa: B023
+                warm.append(wall * 1000)
+                warm_cpu.append(cpu * 1000)
         row["warm ask p50 (ms)"] = statistics.median(warm)
         row["warm ask p95 (ms)"] = sorted(warm)[int(0.95 * (len(warm) - 1))]
+        row["warm ask p50, CPU (ms)"] = statistics.median(warm_cpu)
         row["disk (MB)"] = disk(idx if not server else work / "chroma") / 1e6 + (disk(idx) / 1e6 if server else 0)
         return row
     finally:
@@ -140,21 +179,28 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=1)
     ap.add_argument("--piaf", type=Path, default=PIAF, help="the piaf-fr sources folder the articles are made from")
     ap.add_argument("--work", type=Path, help="keep the corpus and index in WORK/N (embedded mode): a second run "
-                    "reuses them and measures the changes again (100k articles take over an hour to build)")
+                    "reuses them and measures the changes again (100k articles take over an hour to build); the "
+                    "changes are undone, but the lexical cache is rebuilt (see --keep-cache): work on a copy")
+    ap.add_argument("--keep-cache", action="store_true", help="skip 'first ask, new machine' (which deletes and "
+                    "rebuilds the lexical cache: minutes at 100k articles)")
     args = ap.parse_args()
     rows: dict[int, dict[str, float]] = {}
+    loads: dict[int, str] = {}
     for n in args.sizes:
+        before = load_average()
         runs = []
         for r in range(args.repeat):
             if args.work and not args.server:
-                runs.append(one_size(n, args.model, False, args.work / str(n), args.piaf))
+                runs.append(one_size(n, args.model, False, args.work / str(n), args.piaf, not args.keep_cache))
             else:
                 with tempfile.TemporaryDirectory() as tmp:
-                    runs.append(one_size(n, args.model, args.server, Path(tmp), args.piaf))
-                print(f"{n} articles, run {r + 1}: {runs[-1]}", file=sys.stderr)
+                    runs.append(one_size(n, args.model, args.server, Path(tmp), args.piaf, not args.keep_cache))
+            print(f"{n} articles, run {r + 1}: {runs[-1]}", file=sys.stderr)
         rows[n] = {k: statistics.median(run[k] for run in runs) for k in runs[0]}
+        loads[n] = f"{before} -> {load_average()}"
     mode = "server" if args.server else "embedded"
-    print(f"\n{mode}, {args.model}, median of {args.repeat}\n")
+    print(f"\n{mode}, {args.model}, median of {args.repeat}; load average (1, 5, 15 min) before -> after: "
+          + "; ".join(f"{n}: {load}" for n, load in loads.items()) + "\n")
     sizes = list(rows)
     growth = len(sizes) > 1
     print("| | " + " | ".join(f"{n} articles" for n in sizes) + (" | growth N^x |" if growth else " |"))

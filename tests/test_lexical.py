@@ -246,3 +246,76 @@ def test_a_folder_that_cannot_hold_the_cache_gives_an_index_in_memory(tmp_path: 
     assert index.path is None
     index.add("a1", CHUNKS)
     assert lexical_ids(index, "ruches miel")[0] == "fr2"
+
+
+def _point_segments_nowhere(folder: Path, lang: str) -> None:
+    """Damage a language index under a running reader, as a disk error or another program would:
+    its list of segments names files that are not there, and a write elsewhere makes readers reload."""
+    import json
+
+    meta = json.loads((folder / lang / "meta.json").read_text())
+    for segment in meta["segments"]:
+        segment["segment_id"] = "0" * 32
+    (folder / lang / "meta.json").write_text(json.dumps(meta))
+    with sqlite3.connect(folder / ARTICLES_FILE) as db:
+        db.execute("INSERT OR IGNORE INTO language (lang) VALUES ('zz')")
+
+
+def test_a_cache_damaged_while_in_use_fails_with_one_line_naming_the_folder(tmp_path: Path) -> None:
+    """A search, an idf, a write or the list of articles meeting damaged files raise the
+    assistant's own error (one line: the folder and the fix), not tantivy's or SQLite's."""
+    from assistant.errors import IndexCorruptError
+
+    folder = tmp_path / "lexical"
+    index = LexicalIndex(folder)
+    index.add("a1", CHUNKS)
+    _point_segments_nowhere(folder, "fr")
+    calls = {
+        "search": lambda: index.search("ruches miel", 5),
+        "idf": lambda: index.idf("fr", lexical_tokens("miel", "fr")),
+        "document_frequency": lambda: index.document_frequency("fr", "miel"),
+        "add": lambda: index.add("a2", CHUNKS[:1]),
+    }
+    for name, call in calls.items():
+        with pytest.raises(IndexCorruptError) as caught:
+            call()
+        message = str(caught.value)
+        assert str(folder) in message and "delete that folder" in message and "\n" not in message, name
+    other = LexicalIndex(tmp_path / "other")
+    other.add("a1", CHUNKS)
+    with sqlite3.connect(tmp_path / "other" / ARTICLES_FILE) as db:
+        db.execute("DROP TABLE article")
+    with pytest.raises(IndexCorruptError, match="no such table"):
+        other.article_ids()
+
+
+def test_a_cache_damaged_while_in_use_is_rebuilt_at_the_next_open(tmp_path: Path) -> None:
+    folder = tmp_path / "cache" / "coll" / "lexical"
+    index = open_lexical(tmp_path, "coll")
+    index.add("a1", CHUNKS)
+    _point_segments_nowhere(folder, "fr")
+    index.close()
+    again = open_lexical(tmp_path, "coll")
+    assert again.path == folder and again.article_ids() == set()  # emptied: the store's next sync fills it
+
+
+def test_articles_another_process_indexed_meanwhile_are_neither_read_nor_indexed_again(tmp_path: Path) -> None:
+    """A reader catching up lists the cache, then waits for the write lock while another process
+    writes a batch (its articles pending, so not listed): once the lock is its own, it reads and
+    indexes only what is still missing."""
+    folder = tmp_path / "lexical"
+    ours, theirs = LexicalIndex(folder), LexicalIndex(folder)  # two connections, as two processes
+    listed = ours.article_ids()
+    assert listed == set()
+    theirs.add_many({"a1": CHUNKS[:2], "a2": CHUNKS[2:]})  # done while ours waited
+    read: list[list[str]] = []
+
+    def chunks_of(article_ids: list[str]) -> dict[str, list[tuple[str, str, str]]]:
+        read.append(article_ids)
+        return {aid: [(f"{aid}-0", "fr", f"Le village {aid} ouvre une école")] for aid in article_ids}
+
+    assert ours.add_missing(["a1", "a2", "a3"], chunks_of) == 1
+    assert read == [["a3"]]
+    assert ours.add_missing(["a1", "a3"], chunks_of) == 0 and read == [["a3"]]
+    assert ours.article_ids() == theirs.article_ids() == {"a1", "a2", "a3"}
+    assert lexical_ids(ours, "ruches miel") == ["fr2"] and lexical_ids(theirs, "village a3") == ["a3-0"]

@@ -64,3 +64,30 @@ def test_lru_keeps_the_most_recent() -> None:
     assert lru.get("a") == 1
     lru.put("c", 3)
     assert lru.get("b") is None and lru.get("a") == 1 and lru.get("c") == 3
+
+
+def test_a_lexical_cache_damaged_while_serving_gives_one_line_then_heals_at_the_next_start(config: Config) -> None:
+    """The web page and the command line print ``str(error)`` of an AssistantError as one line;
+    a tantivy error escaping a question would show a traceback instead."""
+    import json
+    import sqlite3
+
+    from assistant.errors import IndexCorruptError
+    from assistant.lexical import ARTICLES_FILE
+    from assistant.store.lexical_cache import cache_path
+
+    bot = Assistant(config)
+    assert bot.search("Combien d'éoliennes flottantes en Bretagne ?", 2)[0].source == "eoliennes.txt"
+    folder = cache_path(config.index_dir, config.collection)
+    for meta_file in folder.glob("*/meta.json"):  # every language index names segments that are gone
+        meta = json.loads(meta_file.read_text())
+        for segment in meta["segments"]:
+            segment["segment_id"] = "0" * 32
+        meta_file.write_text(json.dumps(meta))
+    with sqlite3.connect(folder / ARTICLES_FILE) as db:  # a write seen by the reader: it reloads
+        db.execute("INSERT OR IGNORE INTO language (lang) VALUES ('zz')")
+    with pytest.raises(IndexCorruptError, match="lexical cache .* is damaged") as caught:
+        bot.ask("Combien d'éoliennes flottantes en Bretagne ?")
+    assert "\n" not in str(caught.value) and str(folder) in str(caught.value)
+    again = Assistant(config)  # the next start rebuilds the cache from the store
+    assert again.search("Combien d'éoliennes flottantes en Bretagne ?", 2)[0].source == "eoliennes.txt"

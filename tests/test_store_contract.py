@@ -210,3 +210,30 @@ def test_a_damaged_lexical_cache_is_rebuilt_from_the_store(store: ChromaStore, t
     lexical = open_lexical(tmp_path / "replica", "archive")
     assert lexical.path == path  # rebuilt in place, not in memory
     assert sync_lexical(lexical, store, {"a1"}) == (1, 0) and lexical.search("a1", 5)
+
+
+def test_a_replica_catching_up_skips_what_another_replica_indexed_meanwhile(store: ChromaStore, tmp_path: Path) -> None:
+    """Two readers sharing one cache folder (two `serve` on one machine) both catch up at start:
+    the second lists the cache before the first has written, and reads from the store only the
+    articles still missing once the cache's write lock is its own."""
+    from assistant.lexical import LexicalIndex
+    from assistant.store.lexical_cache import open_lexical, sync_lexical
+
+    for aid in ("a1", "a2", "a3"):
+        store.put_chunks(*chunks(aid, 3))
+    first, second = open_lexical(tmp_path / "replica", "archive"), open_lexical(tmp_path / "replica", "archive")
+    listing = second.article_ids
+
+    def listed_then_overtaken() -> set[str]:
+        held = listing()  # the second replica has listed the cache ...
+        assert sync_lexical(first, store, {"a1", "a2"}) == (2, 0)  # ... and the first writes meanwhile
+        read.clear()  # what the first replica read
+        return held
+
+    second.article_ids = listed_then_overtaken  # type: ignore[method-assign]
+    read: list[str] = []
+    chunks_of = store.chunks_of
+    store.chunks_of = lambda ids: (read.extend(ids), chunks_of(ids))[1]  # type: ignore[method-assign]
+    assert sync_lexical(second, store, {"a1", "a2", "a3"}) == (1, 0)
+    assert read == ["a3"]
+    assert LexicalIndex.article_ids(second) == {"a1", "a2", "a3"} and second.search("a3", 5)

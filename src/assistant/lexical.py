@@ -25,15 +25,14 @@ import re
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import tantivy
 from filelock import FileLock, Timeout
 
-from .errors import IndexLockedError
-
+from .errors import AssistantError, IndexCorruptError, IndexLockedError
 from .text import lexical_tokens
 
 _LANG = re.compile(r"^[a-z]{2,3}$")  # folder names are built from it: nothing else gets in
@@ -62,6 +61,31 @@ def busy_error(path: Path) -> IndexLockedError:
     return IndexLockedError(
         f"the lexical cache {path} is being written by another process (held over {WRITE_WAIT_S:.0f} s); "
         "try again when it has finished"
+    )
+
+
+def is_busy(error: BaseException) -> bool:
+    """A lock held by another process (SQLite's, tantivy's; our write lock raises IndexLockedError
+    itself): not damage."""
+    text = str(error).lower()
+    if isinstance(error, sqlite3.OperationalError) and ("locked" in text or "busy" in text):
+        return True
+    return isinstance(error, ValueError) and ("lockfile" in text or "lockbusy" in text or "lock busy" in text)
+
+
+def _is_storage_error(error: BaseException) -> bool:
+    """What SQLite and tantivy raise about their files: tantivy's errors are ValueErrors, its
+    panics PanicExceptions (BaseException); anything else is a bug of ours and stays one."""
+    return isinstance(error, (sqlite3.Error, ValueError, OSError)) or type(error).__name__ == "PanicException"
+
+
+def damaged_error(path: Path | None, error: BaseException) -> IndexCorruptError:
+    detail = f"{error.__class__.__name__}: {str(error).splitlines()[0][:200] if str(error) else ''}"
+    if path is None:
+        return IndexCorruptError(f"the lexical index in memory failed ({detail}); run the command again")
+    return IndexCorruptError(
+        f"the lexical cache {path} is damaged ({detail}); delete that folder and run the command again "
+        "(it is only a cache: rebuilt from the index)"
     )
 
 
@@ -114,44 +138,76 @@ class LexicalIndex:
 
     # --- writing (one batch of articles at a time) ----------------------------------
 
+    @contextmanager
+    def _reported(self) -> Iterator[None]:
+        """A cache damaged or locked while in use (a disk error, another program writing its files)
+        as one line naming the folder and the fix, never a tantivy or SQLite traceback."""
+        try:
+            yield
+        except (AssistantError, KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException as error:  # tantivy's panics derive from BaseException
+            if not _is_storage_error(error):
+                raise
+            if is_busy(error) and self.path is not None:
+                raise busy_error(self.path) from error
+            raise damaged_error(self.path, error) from error
+
     def article_ids(self) -> set[str]:
-        with self._lock:
-            self._refresh()
-            if self._held is None:
-                self._held = {row[0] for row in self._db.execute("SELECT article_id FROM article WHERE pending = 0")}
-            return set(self._held)
+        """The articles held, not those another process is writing now (pending)."""
+        with self._reported(), self._lock:
+            return set(self._held_ids())
+
+    def _held_ids(self) -> set[str]:
+        self._refresh()
+        if self._held is None:
+            self._held = {row[0] for row in self._db.execute("SELECT article_id FROM article WHERE pending = 0")}
+        return self._held
 
     def add(self, article_id: str, chunks: list[Chunk]) -> None:
         """Index one article's chunks (replacing what it had)."""
         self.add_many({article_id: chunks})
 
     def add_many(self, articles: dict[str, list[Chunk]]) -> None:
-        docs: dict[str, list[tuple[str, str, str]]] = {}  # lang -> (chunk_id, article_id, tokens)
-        langs_of: dict[str, set[str]] = {}
-        for article_id, chunks in articles.items():
-            langs_of[article_id] = set()
-            for chunk_id, lang, text in chunks:
-                tokens = " ".join(lexical_tokens(text, lang))
-                if tokens:  # a chunk of stop words only has nothing to be found by
-                    lang = lang if _LANG.match(lang) else "und"
-                    docs.setdefault(lang, []).append((chunk_id, article_id, tokens))
-                    langs_of[article_id].add(lang)
-        with self._writing(), self._lock:  # the wait for another process holds no thread of ours back
-            self._refresh()
-            self._finish_interrupted()
-            touched = self._mark_pending(langs_of)  # the articles' old languages and new ones
-            self._rewrite(touched, docs)
-            with self._transaction():
-                self._db.executemany(
-                    "UPDATE article SET langs = ?, pending = 0 WHERE article_id = ?",
-                    [(" ".join(sorted(langs)), aid) for aid, langs in langs_of.items()],
-                )
-            self._seen_version = self._data_version()
-            if self._held is not None:
-                self._held.update(langs_of)
+        docs, langs_of = _documents(articles)
+        with self._reported(), self._writing(), self._lock:  # the wait for another process holds no thread of ours back
+            self._write(docs, langs_of)
+
+    def add_missing(self, article_ids: list[str], chunks_of: Callable[[list[str]], dict[str, list[Chunk]]]) -> int:
+        """Index those of ``article_ids`` that the cache lacks once the write lock is ours, reading
+        their chunks (``chunks_of``) only then: another process (a `serve` beside this one, a reader
+        catching up) may have indexed them meanwhile, or been writing them when this one listed the
+        cache (pending articles are not listed). Returns how many this call indexed."""
+        with self._reported(), self._writing():
+            with self._lock:
+                self._refresh()
+                self._finish_interrupted()
+                held = self._held_ids()
+                missing = [a for a in article_ids if a not in held]
+            if not missing:
+                return 0
+            docs, langs_of = _documents(chunks_of(missing))  # no thread lock: this process's questions go on
+            with self._lock:
+                self._write(docs, langs_of)
+            return len(missing)
+
+    def _write(self, docs: dict[str, list[tuple[str, str, str]]], langs_of: dict[str, set[str]]) -> None:
+        """Replace the articles of ``langs_of`` by ``docs`` (holding both locks)."""
+        self._refresh()
+        self._finish_interrupted()
+        touched = self._mark_pending(langs_of)  # the articles' old languages and new ones
+        self._rewrite(touched, docs)
+        with self._transaction():
+            self._db.executemany(
+                "UPDATE article SET langs = ?, pending = 0 WHERE article_id = ?",
+                [(" ".join(sorted(langs)), aid) for aid, langs in langs_of.items()],
+            )
+        self._seen_version = self._data_version()
+        if self._held is not None:
+            self._held.update(langs_of)
 
     def remove(self, article_ids: Iterable[str]) -> None:
-        with self._writing(), self._lock:  # the wait for another process holds no thread of ours back
+        with self._reported(), self._writing(), self._lock:  # the wait for another process holds no thread of ours back
             self._refresh()
             self._finish_interrupted()
             wanted = list(dict.fromkeys(article_ids))
@@ -301,7 +357,7 @@ class LexicalIndex:
     def search(self, question: str, k: int) -> list[tuple[str, float]]:
         """Top ``k`` (chunk_id, score), scores normalised to [0, 1] per language index."""
         hits: list[tuple[str, float]] = []
-        with self._lock:
+        with self._reported(), self._lock:
             self._refresh()
             for lang in sorted(self._indexes):
                 tokens = sorted(set(lexical_tokens(question, lang)))
@@ -320,13 +376,13 @@ class LexicalIndex:
         return hits[:k]
 
     def languages(self) -> list[str]:
-        with self._lock:
+        with self._reported(), self._lock:
             self._refresh()
             return sorted(self._indexes)
 
     def document_frequency(self, lang: str, token: str) -> int:
         """How many chunks of the ``lang`` index hold the stemmed ``token`` (0 if none or no such language)."""
-        with self._lock:
+        with self._reported(), self._lock:
             self._refresh()
             index = self._indexes.get(lang)
             return self._chunks_holding(lang, index.searcher(), token) if index is not None else 0
@@ -337,7 +393,7 @@ class LexicalIndex:
         A token that no chunk holds gets the highest weight: a question about
         something the articles never mention should look weakly supported.
         """
-        with self._lock:
+        with self._reported(), self._lock:
             self._refresh()
             index = self._indexes.get(lang)
             if index is None:
@@ -362,6 +418,21 @@ class LexicalIndex:
                 found = int(searcher.search(query, 1, count=True).count or 0)
             self._counts[key] = found
         return self._counts[key]
+
+
+def _documents(articles: dict[str, list[Chunk]]) -> tuple[dict[str, list[tuple[str, str, str]]], dict[str, set[str]]]:
+    """Per language, (chunk_id, article_id, stemmed tokens) to index; and each article's languages."""
+    docs: dict[str, list[tuple[str, str, str]]] = {}
+    langs_of: dict[str, set[str]] = {}
+    for article_id, chunks in articles.items():
+        langs_of[article_id] = set()
+        for chunk_id, lang, text in chunks:
+            tokens = " ".join(lexical_tokens(text, lang))
+            if tokens:  # a chunk of stop words only has nothing to be found by
+                lang = lang if _LANG.match(lang) else "und"
+                docs.setdefault(lang, []).append((chunk_id, article_id, tokens))
+                langs_of[article_id].add(lang)
+    return docs, langs_of
 
 
 def weighted_coverage(weights: dict[str, float], stems: set[str] | frozenset[str]) -> float:

@@ -99,9 +99,10 @@ class Retriever:
 
     def _start_loading_vectors(self) -> None:
         """At the first view, Chroma loads the chunk vectors in a thread of its own: its Rust code
-        lets go of the GIL, so the load overlaps the heads copy, the lexical cache and the embedder
-        that the first question reads meanwhile, none of which asks Chroma (open + first ask at
-        100,000 articles). Chroma answers one call at a time: a call made meanwhile waits."""
+        lets go of the GIL there (see ``load_vectors``), so the load overlaps the heads copy, the
+        lexical cache, the embedder and the lexical search that the first question does meanwhile,
+        none of which asks Chroma (open + first ask at 100,000 articles). Chroma answers one call
+        at a time: a call made meanwhile waits."""
         def load() -> None:
             try:
                 self.store.load_vectors()
@@ -262,9 +263,9 @@ class Retriever:
             return []
         qlang = detect_language(question, default="en")
         qvec = self.embedder.query_vector(question) if query_vector is None else query_vector
+        lexical = view.lexical.search(question, CANDIDATES)  # before the wait: it needs no Chroma
         self.wait_for_vectors()
         dense = self.store.search(qvec, CANDIDATES + 10)
-        lexical = view.lexical.search(question, CANDIDATES)
         stored = self._stored_chunks(list(dict.fromkeys([c for c, _ in dense] + [c for c, _ in lexical])))
         # Records of an unfinished run, or of articles removed since this view, are not searched.
         stored = {cid: c for cid, c in stored.items() if c.record.article_id in view.live}

@@ -204,9 +204,11 @@ class ChromaStore:
         ]
 
     def load_vectors(self) -> None:
-        """Have Chroma load the chunk vectors' index (what a first search would wait for): counting
-        the collection loads its HNSW segment, 2-3 s at 430k chunks, without needing a vector."""
-        self._call(lambda: self._col("chunks").count())
+        """Have Chroma load the chunk vectors' index (what a first search would wait for): any read of
+        the collection loads its HNSW segment, 2-3 s at 430k chunks. A one-record ``get`` rather than
+        ``count``: chromadb 1.5's ``get`` lets go of the GIL while Rust loads, ``count`` holds it, and
+        would stop every other thread of the process for those seconds."""
+        self._call(lambda: self._col("chunks").get(limit=1, include=[]))
 
     def search(self, vector: np.ndarray, n: int) -> list[tuple[str, float]]:
         n = max(1, min(n, MAX_RECORDS_PER_CALL))

@@ -53,7 +53,9 @@ class StoreClient:
         return self._api
 
     def _connect(self) -> Any:
-        import chromadb
+        from .chroma_import import import_chromadb
+
+        chromadb = import_chromadb()
         from chromadb.config import Settings
 
         settings = Settings(anonymized_telemetry=False)
@@ -77,6 +79,9 @@ class StoreClient:
         A failed first open leaves a broken system in that cache, which every later
         client of the same folder would reuse.
         """
+        from .chroma_import import import_chromadb
+
+        import_chromadb()
         from chromadb.api.client import Client
 
         Client.clear_system_cache()

@@ -14,8 +14,8 @@ import shutil
 import sqlite3
 from pathlib import Path
 
-from ..errors import IndexLockedError
-from ..lexical import LexicalIndex, busy_error
+from ..errors import IndexCorruptError, IndexLockedError
+from ..lexical import LexicalIndex, busy_error, is_busy
 from .chroma import ChromaStore
 
 ARTICLES_PER_READ = 50  # articles whose chunks one paged read asks for
@@ -53,22 +53,15 @@ def _open_checked(path: Path) -> LexicalIndex:
     except (KeyboardInterrupt, SystemExit, IndexLockedError):  # another process is writing: never delete its files
         raise
     except BaseException as error:  # tantivy's panics derive from BaseException
-        if _busy(error):
-            raise busy_error(path) from error
-        if not _damaged(path, error):
-            raise
+        # The index reports tantivy's and SQLite's errors as one line: judge by what it wraps.
+        cause = error.__cause__ if isinstance(error, IndexCorruptError) and error.__cause__ is not None else error
+        if is_busy(cause):
+            raise busy_error(path) from cause
+        if not _damaged(path, cause):
+            raise cause from None
     # A damaged cache: it is only a cache, rebuild it from the store.
     shutil.rmtree(path, ignore_errors=True)
     return LexicalIndex(path)
-
-
-def _busy(error: BaseException) -> bool:
-    """A lock held by another process (SQLite's, tantivy's; our write lock raises IndexLockedError
-    itself): not damage."""
-    text = str(error).lower()
-    if isinstance(error, sqlite3.OperationalError) and ("locked" in text or "busy" in text):
-        return True
-    return isinstance(error, ValueError) and ("lockfile" in text or "lockbusy" in text or "lock busy" in text)
 
 
 def _damaged(path: Path, error: BaseException) -> bool:
@@ -79,17 +72,23 @@ def _damaged(path: Path, error: BaseException) -> bool:
 
 
 def sync_lexical(lexical: LexicalIndex, store: ChromaStore, live_article_ids: set[str]) -> tuple[int, int]:
-    """Index the live articles the cache lacks and drop those it should not hold; (added, removed)."""
+    """Index the live articles the cache lacks and drop those it should not hold; (added, removed).
+    Each batch is checked again once the cache's write lock is ours (``add_missing``): what another
+    process indexed meanwhile is neither read from the store nor indexed a second time."""
     held = lexical.article_ids()
     gone = sorted(held - live_article_ids)
     if gone:
         lexical.remove(gone)
     todo = sorted(live_article_ids - held)
+    added = 0
     for i in range(0, len(todo), ARTICLES_PER_WRITE):
-        batch = todo[i : i + ARTICLES_PER_WRITE]
-        chunks: dict[str, list[tuple[str, str, str]]] = {aid: [] for aid in batch}
-        for j in range(0, len(batch), ARTICLES_PER_READ):
-            for c in store.chunks_of(batch[j : j + ARTICLES_PER_READ]):
-                chunks[c.record.article_id].append((c.record.chunk_id, c.record.lang, f"{c.record.title}\n{c.text}"))
-        lexical.add_many(chunks)
-    return len(todo), len(gone)
+        added += lexical.add_missing(todo[i : i + ARTICLES_PER_WRITE], lambda batch: _chunks_of(store, batch))
+    return added, len(gone)
+
+
+def _chunks_of(store: ChromaStore, article_ids: list[str]) -> dict[str, list[tuple[str, str, str]]]:
+    chunks: dict[str, list[tuple[str, str, str]]] = {aid: [] for aid in article_ids}
+    for j in range(0, len(article_ids), ARTICLES_PER_READ):
+        for c in store.chunks_of(article_ids[j : j + ARTICLES_PER_READ]):
+            chunks[c.record.article_id].append((c.record.chunk_id, c.record.lang, f"{c.record.title}\n{c.text}"))
+    return chunks
