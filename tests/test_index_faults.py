@@ -228,6 +228,24 @@ def test_lost_records_are_reported_by_status_and_repaired_by_a_plain_index(seed_
     assert_consistent(config, articles=5)
 
 
+def test_the_status_of_a_sound_index_counts_records_instead_of_listing_them(
+    seed_index: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`serve` asks for the status at every start: listing every head and every record takes
+    minutes at 100,000 articles, counting takes one call per collection."""
+    from assistant.store.chroma import ChromaStore
+
+    config = damaged_copy(seed_index, tmp_path)
+    expected = IndexStore(config).status()
+
+    def listed(*_args: object) -> None:
+        raise AssertionError("a sound index's status listed the store")
+
+    monkeypatch.setattr(ChromaStore, "article_ids_with", listed)
+    monkeypatch.setattr(ChromaStore, "heads", listed)
+    assert IndexStore(config).status() == expected
+
+
 def test_a_damaged_lexical_cache_is_rebuilt_from_the_store(seed_index: Config, tmp_path: Path) -> None:
     config = damaged_copy(seed_index, tmp_path)
     search = run_assistant(*cli_args(config, "search", QUESTION, "--json"))  # builds the cache
