@@ -17,7 +17,8 @@ indexes are still built once per run: the first worker that needs one builds it 
 file lock in the run's shared temporary folder, and every worker then reads its own copy
 (Chroma is not opened by two processes at once). A test module with module-scoped
 fixtures (a server, a private index) keeps its tests on one worker (``xdist_group``), so
-those fixtures are set up once.
+those fixtures are set up once. The real e5 model embeds each passage text once per run,
+whichever test asks first (``tests/e5_memo.py``): rebuilding the seeds again costs no model time.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from assistant.config import Config
 from assistant.embeddings import E5_NAME, TokenAwareEmbeddings, load_embeddings
 from assistant.index import IndexStore
 from assistant.models import IndexReport
+from tests.e5_memo import remembered_e5_passages
 
 pytest_plugins = ["skip_check"]  # --expected-skips FILE (.ci/run)
 
@@ -163,6 +165,13 @@ def _no_assistant_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for key in list(os.environ):
         if key.startswith("ASSISTANT_"):
             monkeypatch.delenv(key)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _e5_passages_remembered(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The real e5 model embeds each passage once per run (tests/e5_memo.py says why)."""
+    with remembered_e5_passages(_run_folder(tmp_path_factory) / "e5-passages"):
+        yield
 
 
 @pytest.fixture(scope="session")
