@@ -17,7 +17,8 @@ indexes are still built once per run: the first worker that needs one builds it 
 file lock in the run's shared temporary folder, and every worker then reads its own copy
 (Chroma is not opened by two processes at once). A test module with module-scoped
 fixtures (a server, a private index) keeps its tests on one worker (``xdist_group``), so
-those fixtures are set up once.
+those fixtures are set up once. The real e5 model embeds each passage text once per run,
+whichever test asks first (``tests/e5_memo.py``): rebuilding the seeds again costs no model time.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from assistant.config import Config
 from assistant.embeddings import E5_NAME, TokenAwareEmbeddings, load_embeddings
 from assistant.index import IndexStore
 from assistant.models import IndexReport
+from tests.e5_memo import remembered_e5_passages
 
 pytest_plugins = ["skip_check"]  # --expected-skips FILE (.ci/run)
 
@@ -113,33 +115,36 @@ def pytest_itemcollected(item: pytest.Item) -> None:
 
 
 # The order in which xdist hands out work: the longest work units first (a group, or one test;
-# sums of --durations on 2 cores), so that the two workers finish together instead of one
-# running a server module alone at the end. Node-id prefixes, longest first; the rest follow
-# in collection order.
+# wall times of a 2-core run), so that the two workers finish together instead of one running
+# a server module alone at the end. Node-id prefixes, longest first; a group's place is that of
+# its first test here; the rest follow in collection order.
 LONGEST_FIRST = (
-    "tests/test_llm_llama_server.py",  # a llama.cpp server, three generations on one thread
-    "tests/test_server_mode.py",  # a Chroma server, the seeds indexed into it
-    "tests/test_ui_llm_browser.py",
+    "tests/test_llm_llama_server.py::test_real_server",  # its group: three generations on one thread
+    "tests/test_llm_llama_server.py::test_cli_through_the_real_server",
+    # needs no seed index: the second worker starts here while the first builds that index
     "tests/test_index_scale.py",
     "tests/test_ui_browser.py",
+    "tests/test_ui_server.py",
+    "tests/test_ui_llm_browser.py",
     "tests/test_cli_index.py::test_the_advertised_rebuild_switches_the_model",
     "tests/test_index_faults.py::test_kill_9_mid_embedding",
-    "tests/test_hardening.py::test_a_file_name_that_is_not_utf8",
-    "tests/test_ui_server.py",
+    "tests/test_server_mode.py",
     "tests/test_index_faults.py::test_corrupted_chroma_database",
-    "tests/test_answer.py",
-    "tests/test_embeddings.py::test_minilm_without_its_packages",
-    "tests/test_eval_bench.py",
+    "tests/test_hardening.py::test_index_stops_cleanly_on_sigterm",
     "tests/test_index_faults.py::test_a_second_run_waits_for_the_lock",
+    "tests/test_llm_llama_server.py::test_server_gone_mid_session",
+    "tests/test_hardening.py::test_serve_stops_cleanly_on_sigterm",
+    "tests/test_heads_cache.py::test_a_killed_run_leaves_the_copy_untrusted",
+    "tests/test_hardening.py::test_a_file_name_that_is_not_utf8",
+    "tests/test_store_contract.py",
+    "tests/test_eval_bench.py",
     "tests/test_ui_handlers.py",
     "tests/test_index_faults.py",
-    "tests/test_cli_index.py::test_model_mismatch_is_refused",
-    "tests/test_hardening.py::test_index_stops_cleanly_on_sigterm",
-    "tests/test_heads_cache.py::test_a_killed_run_leaves_the_copy_untrusted",
-    "tests/test_eval_gate.py",
-    "tests/test_hardening.py::test_serve_stops_cleanly_on_sigterm",
-    "tests/test_watch.py::test_watch_command_indexes_changes_until_stopped",
     "tests/test_hardening.py::test_a_stop_signal_right_after_ready",
+    "tests/test_watch.py::test_watch_command_indexes_changes_until_stopped",
+    "tests/test_eval_gate.py",
+    "tests/test_eval_cli.py",
+    "tests/test_answer.py",
 )
 
 
@@ -163,6 +168,18 @@ def _no_assistant_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for key in list(os.environ):
         if key.startswith("ASSISTANT_"):
             monkeypatch.delenv(key)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _e5_passages_remembered(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The real e5 model embeds each passage once per run (tests/e5_memo.py says why).
+
+    The model is loaded here, first in each worker: where torch (MiniLM) had run before it,
+    the same e5 tests took about half as much CPU time again (2 cores, at load 3-5).
+    """
+    load_embeddings(E5_NAME)
+    with remembered_e5_passages(_run_folder(tmp_path_factory) / "e5-passages"):
+        yield
 
 
 @pytest.fixture(scope="session")
