@@ -5,11 +5,13 @@ Every failure is a :class:`SourceError` naming the file and the fix; callers ski
 and go on with the others.
 
     source_files  names (escaped to printable Unicode), the scan of sources/, paths back
-    reading       bytes read under a size limit, decoded, parsed by format, cleaned
+    reading       bytes read under a size limit, decoded, parsed (parse_article)
+    formats       text out of HTML, Markdown and PDF, with their title and date
+    layout        title, date and body of the cleaned text; page furniture dropped
 """
 
+from .layout import MAX_TITLE_CHARS
 from .reading import (
-    MAX_TITLE_CHARS,
     article_id_for,
     content_hash,
     decode_bytes,
