@@ -23,7 +23,7 @@ from click.testing import CliRunner
 
 from assistant.api import Assistant
 from assistant.cli import main
-from assistant.config import Config
+from assistant.config import Config, read_env
 from assistant.errors import ConfigError
 from assistant.llm import MAX_ANSWER_TOKENS, MAX_REPLY_CHARS, build_answerer
 from tests.streamed import ask_streamed
@@ -240,6 +240,20 @@ def test_a_reply_far_over_max_tokens_is_cut_off_and_falls_back(seed_index, serve
     pieces, answer = ask_streamed(bot, PRICE_Q)
     assert answer.answerer == "extractive" and f"reply over {MAX_REPLY_CHARS:,} characters" in answer.notice
     assert len("".join(pieces)) < MAX_REPLY_CHARS + len(answer.answer) + 1000  # never the 228 KB
+
+
+def test_the_answer_token_cap_is_a_setting_and_bounds_the_reply(seed_index, server) -> None:
+    config = llm_config(seed_index, server).with_(**read_env({"ASSISTANT_LLM_MAX_TOKENS": "64"}))
+    bot = Assistant(config, llm=build_answerer(config))
+    _, answer = ask_streamed(bot, PRICE_Q)
+    assert answer.answerer == f"openai-compatible:{MODEL}"
+    assert server.requests[-1]["body"]["max_tokens"] == 64
+    server.mode = "huge"  # a server ignoring the smaller cap is cut off sooner
+    pieces, answer = ask_streamed(bot, PRICE_Q)
+    assert answer.answerer == "extractive" and f"reply over {12 * 64 * 4:,} characters" in answer.notice
+    assert len("".join(pieces)) < 12 * 64 * 4 + len(answer.answer) + 1000
+    with pytest.raises(ConfigError, match="^ASSISTANT_LLM_MAX_TOKENS=.*out of range"):
+        read_env({"ASSISTANT_LLM_MAX_TOKENS": "8"})
 
 
 def test_llm_options_are_accepted_after_the_command(seed_index, server) -> None:

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from assistant.config import Config
-from test_llm_llama_server import ALIAS, LlamaServer
+from test_llm_llama_server import ALIAS, MAX_TOKENS, LlamaServer
 from test_ui_browser import DESKTOP, WAIT, record
 from test_ui_server import CHROMIUM_ARGS, Server, private_copy, start_server
 
@@ -32,7 +32,8 @@ def llm_server(seed_index: Config, tmp_path_factory: pytest.TempPathFactory) -> 
     llama.start()
     try:
         srv = start_server(private_copy(seed_index, root), root / "serve.log", "--no-watch",
-                           ASSISTANT_LLM=f"openai-compatible:{ALIAS}", ASSISTANT_LLM_BASE_URL=llama.url)
+                           ASSISTANT_LLM=f"openai-compatible:{ALIAS}", ASSISTANT_LLM_BASE_URL=llama.url,
+                           ASSISTANT_LLM_MAX_TOKENS=str(MAX_TOKENS))
         yield srv
         srv.stop()
     finally:

@@ -29,6 +29,7 @@ DEFAULT_K = 5
 MAX_K = 50
 DEFAULT_MAX_FILE_MB = 10.0
 DEFAULT_LLM_TIMEOUT_S = 60.0
+DEFAULT_LLM_MAX_TOKENS = 320  # five short sentences with their markers, with room to spare
 DEFAULT_LOCK_WAIT_S = 30.0  # how long a second `assistant index` waits for the first one
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 7860
@@ -52,6 +53,7 @@ class Config:
     llm_base_url: str | None = None
     llm_api_key_env: str = "OPENAI_API_KEY"
     llm_timeout_s: float = DEFAULT_LLM_TIMEOUT_S
+    llm_max_tokens: int = DEFAULT_LLM_MAX_TOKENS  # the longest answer asked of the model
     # A retrained answerer model (scripts/train_answerer.py); None = the bundled one.
     answerer_model: Path | None = None
     lock_wait_s: float = DEFAULT_LOCK_WAIT_S
@@ -115,6 +117,7 @@ ENV_SETTINGS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "ASSISTANT_LLM": ("llm", _text),
     "ASSISTANT_LLM_BASE_URL": ("llm_base_url", _text),
     "ASSISTANT_LLM_TIMEOUT_S": ("llm_timeout_s", _number(float, "60")),
+    "ASSISTANT_LLM_MAX_TOKENS": ("llm_max_tokens", _number(int, "320")),
     "ASSISTANT_MAX_FILE_MB": ("max_file_mb", _number(float, "10")),
     "ASSISTANT_K": ("k", _number(int, "5")),
     "ASSISTANT_LOCK_WAIT_S": ("lock_wait_s", _number(float, "30")),
@@ -130,6 +133,7 @@ _RANGES: dict[str, tuple[float, float, str]] = {
     "k": (1, MAX_K, f"a whole number from 1 to {MAX_K}"),
     "max_file_mb": (0.001, 10_000, "a size in MB above 0, e.g. 10"),
     "llm_timeout_s": (0.001, 86_400, "a number of seconds above 0, e.g. 60"),
+    "llm_max_tokens": (32, 32_768, "a whole number of tokens from 32 to 32768, e.g. 320"),
     "lock_wait_s": (0, 86_400, "a number of seconds, 0 or more, e.g. 30"),
     "port": (1, 65_535, "a port number from 1 to 65535, e.g. 7860"),
 }

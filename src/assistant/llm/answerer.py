@@ -33,6 +33,11 @@ MIN_WORDS_FOR_LANGUAGE = 6  # shorter answers are too short to tell their langua
 MAX_REPLY_CHARS = 12 * MAX_ANSWER_TOKENS * 4
 
 
+def max_reply_chars(spec: LLMSpec | None) -> int:
+    """The reply length past which the model is taken to ignore its token cap."""
+    return MAX_REPLY_CHARS if spec is None else 12 * spec.max_tokens * 4
+
+
 class LLMAnswerer:
     """Streams a language model's answer through citation verification; falls back on faults."""
 
@@ -81,13 +86,13 @@ class LLMAnswerer:
         try:
             chunks = self.chat_model.stream(answer_messages(question, lang, passages))
             finished = self.spec is None  # a scripted model says nothing about how its reply ended
-            received = 0
+            received, longest = 0, max_reply_chars(self.spec)
             for chunk in chunks:
                 piece = _text(chunk)
                 finished = finished or _says_finished(chunk)
                 received += len(piece)
-                if received > MAX_REPLY_CHARS:
-                    raise LLMError(f"reply over {MAX_REPLY_CHARS:,} characters, cut off (the server ignores max_tokens)")
+                if received > longest:
+                    raise LLMError(f"reply over {longest:,} characters, cut off (the server ignores max_tokens)")
                 raw.append(piece)
                 out = verifier.feed(piece)
                 if out:

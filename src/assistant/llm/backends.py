@@ -8,13 +8,13 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
 
-from ..config import Config
+from ..config import DEFAULT_LLM_MAX_TOKENS, Config
 from ..errors import ConfigError
 
 PROVIDERS = ("openai", "openai-compatible", "ollama")
 DEFAULT_OLLAMA_URL = "http://127.0.0.1:11434"
 INSTALL_HINT = "pip install 'news-assistant[llm]'"
-MAX_ANSWER_TOKENS = 320  # five short sentences with their markers, with room to spare
+MAX_ANSWER_TOKENS = DEFAULT_LLM_MAX_TOKENS  # the default cap; ASSISTANT_LLM_MAX_TOKENS sets another
 CHECK_TIMEOUT_S = 5.0
 MAX_RETRIES = 0  # a retry would double the wait on a timeout; the fallback answers anyway
 
@@ -26,6 +26,7 @@ class LLMSpec:
     base_url: str | None
     api_key_env: str
     timeout_s: float
+    max_tokens: int = MAX_ANSWER_TOKENS
 
     @property
     def name(self) -> str:
@@ -61,7 +62,9 @@ def parse_spec(config: Config) -> LLMSpec:
             base_url = base_url.rstrip("/") + "/v1"  # where OpenAI-compatible servers answer
     if config.llm_timeout_s <= 0:
         raise ConfigError(f"the language model timeout must be positive (got {config.llm_timeout_s})")
-    return LLMSpec(provider, model, base_url, config.llm_api_key_env, float(config.llm_timeout_s))
+    return LLMSpec(
+        provider, model, base_url, config.llm_api_key_env, float(config.llm_timeout_s), int(config.llm_max_tokens)
+    )
 
 
 def _api_key(spec: LLMSpec) -> str:
@@ -89,7 +92,7 @@ def build_chat_model(spec: LLMSpec) -> Any:
         kwargs: dict[str, Any] = {
             "base_url": spec.base_url,
             "temperature": 0,
-            "num_predict": MAX_ANSWER_TOKENS,
+            "num_predict": spec.max_tokens,
             "client_kwargs": {"timeout": spec.timeout_s},
         }
     else:
@@ -99,14 +102,14 @@ def build_chat_model(spec: LLMSpec) -> Any:
             "base_url": spec.base_url,
             "timeout": spec.timeout_s,
             "max_retries": MAX_RETRIES,
-            "max_tokens": MAX_ANSWER_TOKENS,
+            "max_tokens": spec.max_tokens,
             "streaming": True,
         }
         if not re.match(r"(o\d|gpt-5)", spec.model):  # reasoning models take no temperature
             kwargs["temperature"] = 0
         if spec.provider == "openai-compatible":
             # langchain-openai sends `max_completion_tokens`, which llama.cpp's server ignores
-            kwargs["extra_body"] = {"max_tokens": MAX_ANSWER_TOKENS}
+            kwargs["extra_body"] = {"max_tokens": spec.max_tokens}
     from langchain.chat_models import init_chat_model
 
     provider = "ollama" if spec.provider == "ollama" else "openai"
