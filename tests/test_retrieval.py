@@ -57,6 +57,50 @@ def test_an_empty_index_finds_nothing(tmp_path: Path) -> None:
     assert Retriever(config).search("anything", 3) == []
 
 
+def test_an_index_made_before_the_setting_gets_it_from_its_next_run_not_from_a_reader(config: Config) -> None:
+    """Collections made with Chroma's default write their vector index back every 1,000 records,
+    which every new reader then replays; a reader leaves them as they are (it never writes)."""
+    from assistant.store.chroma import KINDS, SYNC_THRESHOLD
+
+    def thresholds(bot: Assistant) -> set[int]:
+        store = bot.retriever.store
+        return {store._col(kind).configuration_json["hnsw"]["sync_threshold"] for kind in KINDS}
+
+    bot = Assistant(config)
+    assert thresholds(bot) == {SYNC_THRESHOLD}
+    for kind in KINDS:  # as an index made by an earlier version
+        bot.retriever.store._col(kind).modify(configuration={"hnsw": {"sync_threshold": 1000}})
+    reader = Assistant(config)
+    assert reader.ask("Combien d'éoliennes flottantes en Bretagne ?").retrieved[0].source == "eoliennes.txt"
+    assert thresholds(Assistant(config)) == {1000}
+    Assistant(config).index()
+    assert thresholds(Assistant(config)) == {SYNC_THRESHOLD}
+
+
+def test_the_first_question_of_a_new_reader_gets_the_answer_of_a_warm_one(config: Config) -> None:
+    """Its vectors, sentence packs and texts load in a thread beside the question (new process)."""
+    question = "Combien d'éoliennes flottantes en Bretagne ?"
+    fresh = Assistant(config)
+    first = fresh.ask(question).to_dict()
+    warm = fresh.ask(question).to_dict()
+    for answer in (first, warm):
+        answer.pop("timings_ms", None)
+    assert first == warm and first["retrieved"][0]["source"] == "eoliennes.txt"
+
+
+def test_a_failed_background_load_does_not_hold_the_question(config: Config, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The question then meets the store's error itself, or goes on when the store answers it."""
+    import threading
+
+    retriever = Retriever(config)
+    monkeypatch.setattr(retriever.store, "load_vectors", lambda: (_ for _ in ()).throw(RuntimeError("gone")))
+    searched: list[list] = []
+    thread = threading.Thread(target=lambda: searched.append(retriever.search("tonne de miel", 1)), daemon=True)
+    thread.start()
+    thread.join(timeout=60)
+    assert not thread.is_alive() and searched[0][0].source == "miel.txt"
+
+
 def test_lru_keeps_the_most_recent() -> None:
     lru: LRU[str, int] = LRU(2)
     lru.put("a", 1)

@@ -14,6 +14,7 @@ import pytest
 
 from assistant.config import Config
 from assistant.store import ArticleRecord, ArticleSentences, ChromaStore, ChunkRecord, FileStat, Generation, open_store
+from assistant.store.chroma import KINDS, SYNC_THRESHOLD
 from assistant.store.sentence_packs import pack, pack_count, per_pack
 from assistant.store.records import MAX_DOCUMENT_BYTES, MAX_METADATA_CHARS, MAX_RECORDS_PER_CALL, StoreSettings
 from tests.chroma_server import ChromaServer
@@ -76,6 +77,21 @@ def test_chunks_beyond_one_call_are_written_read_and_searched(store: ChromaStore
     hits = store.search(vectors[123], 10_000)  # more than a query may return: capped at 300
     assert len(hits) == MAX_RECORDS_PER_CALL
     assert hits[0][0] == ids[123] and hits[0][1] > 0.999
+
+
+def test_embedded_collections_write_their_vector_index_back_often_and_a_server_keeps_its_own(
+    store: ChromaStore, request: pytest.FixtureRequest
+) -> None:
+    embedded = request.node.callspec.params["store"] == "embedded"
+    store.tune()
+    for kind in KINDS:
+        hnsw = store._col(kind).configuration_json["hnsw"]
+        assert (hnsw["sync_threshold"] == SYNC_THRESHOLD) is embedded, kind
+    assert store._col("chunks").configuration_json["hnsw"]["space"] == "cosine"
+    records, texts, vectors = chunks("a1", 3)
+    store.put_chunks(records, texts, vectors)
+    # Twice the vector: cosine distance 0 (score 1), where an L2 index would say 1 (score 0).
+    assert store.search(2 * vectors[1], 1) == [(records[1].chunk_id, pytest.approx(1.0, abs=1e-5))]
 
 
 def test_a_long_text_is_split_under_the_document_quota(store: ChromaStore) -> None:

@@ -190,6 +190,7 @@ class IndexStore:
         try:
             if rebuild:
                 self._wipe()
+            self.store.tune()
             legacy = LegacyIndex(self.root)
             reuse = legacy.vectors(self.store) if legacy.present() and self.store.generation() is None else None
             updater = Updater(self.store, self.config, progress, reuse)

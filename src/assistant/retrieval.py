@@ -93,7 +93,7 @@ class Retriever:
         self._stored: LRU[str, StoredChunk] = LRU(CACHED_CHUNKS)  # candidates with their vectors
         self._lexical: LexicalIndex | None = None
         self._heads_cache = HeadsCache(config.index_dir, config.collection)
-        self._loading_vectors: threading.Thread | None = None
+        self._vectors_loaded = threading.Event()  # set once the chunk vectors' load has ended (or failed)
         self._vectors_load_started = False
         self._vectors_lock = threading.Lock()  # two first questions at once start one load
 
@@ -101,28 +101,31 @@ class Retriever:
         """At the first view, Chroma loads the chunk vectors in a thread of its own: its Rust code
         lets go of the GIL there (see ``load_vectors``), so the load overlaps the heads copy, the
         lexical cache, the embedder and the lexical search that the first question does meanwhile,
-        none of which asks Chroma (open + first ask at 100,000 articles). Chroma answers one call
-        at a time: a call made meanwhile waits."""
+        none of which asks Chroma (open + first ask at 100,000 articles). Chroma loads one
+        collection at a time: the same thread then has it load the sentence packs and texts that
+        the answer reads, while the dense search runs (it waits for the chunks only)."""
         def load() -> None:
             try:
                 self.store.load_vectors()
             except Exception:  # noqa: BLE001 - the first search meets the same error and reports it
+                return
+            finally:
+                self._vectors_loaded.set()
+            try:
+                self.store.load_answer_records()
+            except Exception:  # noqa: BLE001 - the same: the answer's own read reports it
                 pass
 
         with self._vectors_lock:
             if self._vectors_load_started:
                 return
             self._vectors_load_started = True
-            loading = threading.Thread(target=load, name="load-chunk-vectors", daemon=True)
-            loading.start()
-            self._loading_vectors = loading
+            threading.Thread(target=load, name="load-chunk-vectors", daemon=True).start()
 
     def wait_for_vectors(self) -> None:
-        """Wait for that load, so that a search does not load the same segment a second time."""
-        loading = self._loading_vectors  # read once: request threads and the warm-up call this together
-        if loading is not None:
-            loading.join()
-            self._loading_vectors = None
+        """Wait for the chunks' load, so that a search does not queue behind it for the same segment."""
+        if self._vectors_load_started:
+            self._vectors_loaded.wait()
 
     @property
     def embedder(self) -> TokenAwareEmbeddings:
