@@ -111,6 +111,7 @@ class LexicalIndex:
         self._db.execute("PRAGMA journal_mode=WAL" if self.path is not None else "PRAGMA journal_mode=MEMORY")
         self._db.executescript(_SCHEMA)
         self._seen_version: int | None = None
+        self._writes_by_others = 0  # how many times another connection's commits were seen
         # The articles held, as of _seen_version: each new view of the store compares them with its
         # live articles, and reading 100,000 ids back costs 0.2 s. None: read them at the next call.
         self._held: set[str] | None = None
@@ -157,6 +158,19 @@ class LexicalIndex:
         """The articles held, not those another process is writing now (pending)."""
         with self._reported(), self._lock:
             return set(self._held_ids())
+
+    def held_among(self, article_ids: Iterable[str]) -> set[str]:
+        """Those of ``article_ids`` held (a few ids looked up, not the whole list copied)."""
+        with self._reported(), self._lock:
+            held = self._held_ids()
+            return {a for a in article_ids if a in held}
+
+    def writes_by_others(self) -> int:
+        """A count that grows whenever another process's writes to the cache are seen: while it
+        stays the same, what this process last made the cache hold is still what it holds."""
+        with self._reported(), self._lock:
+            self._refresh()
+            return self._writes_by_others
 
     def _held_ids(self) -> set[str]:
         self._refresh()
@@ -350,6 +364,8 @@ class LexicalIndex:
             index.reload()
         self._counts.clear()
         self._held = None
+        if self._seen_version is not None:
+            self._writes_by_others += 1
         self._seen_version = version
 
     # --- reading ---------------------------------------------------------------------

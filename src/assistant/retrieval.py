@@ -29,7 +29,7 @@ from .store import ArticleRecord, ArticleSentences, ChunkRecord, Generation, ope
 from .store.protocol import StoredChunk
 from .store.folder import check_folder
 from .store.heads_cache import HeadsCache
-from .store.lexical_cache import open_lexical, sync_lexical
+from .store.lexical_cache import open_lexical, sync_lexical, sync_lexical_changes
 from .store.updater import check_settings
 from .text import detect_language, lexical_tokens
 
@@ -92,6 +92,9 @@ class Retriever:
         self._chunks: LRU[str, ChunkRecord] = LRU(CACHED_CHUNKS)
         self._stored: LRU[str, StoredChunk] = LRU(CACHED_CHUNKS)  # candidates with their vectors
         self._lexical: LexicalIndex | None = None
+        # The generation whose live articles this process last made the lexical cache hold, and the
+        # cache's count of other processes' writes then: while both hold, a new view syncs its changes only.
+        self._lexical_step: tuple[Generation | None, int] | None = None
         self._heads_cache = HeadsCache(config.index_dir, config.collection)
         self._vectors_loaded = threading.Event()  # set once the chunk vectors' load has ended (or failed)
         self._vectors_load_started = False
@@ -155,16 +158,23 @@ class Retriever:
         if generation is not None:
             check_settings(generation.settings, self.config, self.store.location, for_writing=False)
         self._stored = LRU(CACHED_CHUNKS)  # a renamed file re-tags its chunks: read them again
-        heads, live = self._heads_of(generation, view)
+        heads, live, changed = self._heads_of(generation, view)
         if self._lexical is None:
             self._lexical = open_lexical(self.config.index_dir, self.config.collection)
-        sync_lexical(self._lexical, self.store, set(live))  # what changed since the last view, only
+        others = self._lexical.writes_by_others()
+        if changed is not None and view is not None and self._lexical_step == (view.generation, others):
+            sync_lexical_changes(self._lexical, self.store, live, changed)
+        else:
+            sync_lexical(self._lexical, self.store, set(live))  # every live article id against the cache's
+        self._lexical_step = (generation, others)
         self._view = View(generation, heads, live, self._lexical, now)
         return self._view
 
-    def _heads_of(self, generation: Generation | None, view: View | None) -> tuple[dict[str, ArticleRecord], dict[str, ArticleRecord]]:
-        """Heads by source and live heads by article id: the previous view plus what changed since,
-        from the indexing machine's copy, when it can say; otherwise every head, read again."""
+    def _heads_of(self, generation: Generation | None, view: View | None
+                  ) -> tuple[dict[str, ArticleRecord], dict[str, ArticleRecord], set[str] | None]:
+        """Heads by source, live heads by article id, and the article ids whose heads changed (None:
+        unknown): the previous view plus what changed since, from the indexing machine's copy, when
+        it can say; otherwise every head, read again."""
         delta = None
         if view is not None and view.generation is not None:
             delta = self._heads_cache.changes_since(generation, view.generation.number)
@@ -174,19 +184,22 @@ class Retriever:
                 cached = self.store.heads()
                 self._keep_copy(generation, cached)
             heads = {h.source: h for h in cached}
-            return heads, {h.article_id: h for h in heads.values() if h.live()}
+            return heads, {h.article_id: h for h in heads.values() if h.live()}, None
         put, gone = delta
         heads, live = dict(view.heads), dict(view.live)  # the old view may still be in use
+        changed = {h.article_id for h in put}
         for source in [*gone, *(h.source for h in put)]:
             old = heads.pop(source, None)
-            if old is not None and live.get(old.article_id) is old:
-                del live[old.article_id]
+            if old is not None:
+                changed.add(old.article_id)
+                if live.get(old.article_id) is old:
+                    del live[old.article_id]
         for head in put:
             heads[head.source] = head
         for head in put:
             if head.live():
                 live[head.article_id] = head
-        return heads, live
+        return heads, live, changed
 
     def _keep_copy(self, generation: Generation | None, heads: list[ArticleRecord]) -> None:
         """Having listed every head from the store (a new machine, a lost cache), leave the copy for
