@@ -19,6 +19,7 @@ from urllib.parse import urlparse
 
 from ..config import Config
 from ..errors import AssistantError, IndexCorruptError, StoreUnavailableError, rebuild_hint
+from .collector import collector_paused
 
 CLOUD_HOSTS = ("chroma-cloud", "api.trychroma.com")
 # chromadb's first client of a folder is not safe to create from two threads at once
@@ -49,7 +50,8 @@ class StoreClient:
         if self._api is None:
             with _OPEN_LOCK, guard(self):
                 if self._api is None:  # another thread (the vectors' loader) may have connected meanwhile
-                    self._api = self._connect()
+                    with collector_paused():  # chromadb's import: ≈0.15 s less CPU before Chroma can load anything
+                        self._api = self._connect()
         return self._api
 
     def _connect(self) -> Any:

@@ -11,13 +11,12 @@ A cache that cannot be read or written is simply not used.
 
 from __future__ import annotations
 
-import gc
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from typing import TypeVar
 from pathlib import Path
 
+from .collector import collector_paused
 from .records import ArticleRecord, FileStat, Generation
 
 # One column per field: reading 100k heads back is a plain row scan, no JSON to parse.
@@ -58,20 +57,6 @@ def _head(row: tuple) -> ArticleRecord:
     return ArticleRecord(*row[:10], FileStat(size, mtime_ns, inode) if size >= 0 else None, duplicate_of)
 
 
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while every head is built: the records all stay alive,
-    yet the full collections their allocations set off walk every record built so far (at
-    100,000 heads, ≈0.2 s of a 0.7 s load). Reference counting still frees as usual."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 def _tag(generation: Generation) -> str:
     return f"{generation.number}|{generation.last_indexed or ''}|{generation.format_version}"
 
@@ -98,7 +83,7 @@ class HeadsCache:
     def load(self, generation: Generation | None) -> list[ArticleRecord] | None:
         """The heads of ``generation``, or None when the copy is not that generation's."""
         def every_head(db: sqlite3.Connection, _horizon: int | None) -> list[ArticleRecord]:
-            with _collector_paused():
+            with collector_paused():  # at 100,000 heads: ≈0.2 s of a 0.7 s load, and ≈0.25 s later
                 return [_head(r) for r in db.execute(f"SELECT {_SELECT} FROM head")]
 
         return self._read(generation, every_head)
