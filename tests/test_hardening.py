@@ -211,9 +211,16 @@ def test_a_history_of_a_million_messages_costs_the_same_as_six() -> None:
 def test_a_bad_environment_setting_is_named_in_one_line(tmp_path: Path, variable: str, value: str, says: str) -> None:
     with pytest.raises(ConfigError, match=f"^{variable}=.*{says}"):
         Config.from_env({variable: value})
-    result = run_assistant("status", "--index", str(tmp_path / "index"), timeout=120, **{variable: value})
-    assert result.returncode == 1
+    result = invoke(["status", "--index", str(tmp_path / "index")], env={variable: value})
+    assert result.exit_code == 1
     assert result.stderr.startswith(f"Error: {variable}=") and says in result.stderr and result.stderr.count("\n") == 1
+
+
+def test_a_bad_environment_setting_ends_a_real_process_in_one_line(tmp_path: Path) -> None:
+    # the in-process runs above share one interpreter; this one is the command a user types
+    result = run_assistant("status", "--index", str(tmp_path / "index"), timeout=120, ASSISTANT_K="many")
+    assert result.returncode == 1
+    assert result.stderr == "Error: ASSISTANT_K='many' is not a whole number; set it to e.g. 5\n"
 
 
 def test_bad_values_set_in_code_are_config_errors_naming_the_field() -> None:
