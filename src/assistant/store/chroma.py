@@ -197,9 +197,12 @@ class ChromaStore:
                     got = self._call(lambda: col.get(
                         where={"article_id": {"$in": batch}}, include=[], limit=MAX_RECORDS_PER_CALL
                     ))
-                    if not got["ids"]:
+                    if got["ids"]:
+                        self._call(lambda: col.delete(ids=got["ids"]))
+                    # A page short of the limit held every record there was: no second look, which
+                    # costs as much as the first (≈40 ms a call at 340k chunks, three per deleted article).
+                    if len(got["ids"]) < MAX_RECORDS_PER_CALL:
                         break
-                    self._call(lambda: col.delete(ids=got["ids"]))
 
     def drop(self) -> None:
         """Delete the archive's collections (``index --rebuild``)."""
