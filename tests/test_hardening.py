@@ -286,7 +286,7 @@ def test_index_stops_cleanly_on_sigterm(paced_copy: Config, popen_assistant) -> 
     seed_copy = paced_copy  # a run that embeds at a model's pace, so that the signal comes mid-run
 
     for n in range(30):  # enough new text that the run is still embedding when the signal comes
-        (seed_copy.sources_dir / f"t{n}.txt").write_text(ARTICLE.format(city=f"Ville{n}") * 20, encoding="utf-8")
+        (seed_copy.sources_dir / f"t{n}.txt").write_text(ARTICLE.format(city=f"Ville{n}") * 10, encoding="utf-8")
     before = sources_of(seed_copy)
     proc = popen_assistant(*cli_args(seed_copy, "index"))
     chunks_before = stored_vector_count(seed_copy.index_dir, "chunks") or 0
