@@ -15,6 +15,7 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from gradio_client import Client, handle_file
@@ -22,6 +23,9 @@ from gradio_client import Client, handle_file
 from assistant.config import Config
 from conftest import copy_index
 from tests.servers import default_sigint, free_port, stop_process
+
+if TYPE_CHECKING:
+    import httpx
 
 REPO = Path(__file__).resolve().parents[1]
 ARTIFACTS = REPO / "tests" / "artifacts"
@@ -223,6 +227,22 @@ def test_a_port_in_use_is_reported_in_one_line(server: Server, tmp_path: Path) -
     assert result.returncode == 1
     assert f"cannot listen on 127.0.0.1:{port}" in result.stderr and "--port" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_held_port_is_found_before_the_page_loads() -> None:
+    import socket
+
+    import click
+
+    from assistant.cli.serve import check_port
+
+    with socket.create_server(("127.0.0.1", 0)) as holder:  # listening, as another server would
+        port = holder.getsockname()[1]
+        with pytest.raises(click.ClickException, match=f"^cannot listen on 127.0.0.1:{port} .*--port"):
+            check_port("127.0.0.1", port)
+    check_port("127.0.0.1", port)  # free again: no error
+    with pytest.raises(click.ClickException, match="cannot listen on no-such-host.invalid:7860"):
+        check_port("no-such-host.invalid", 7860)
 
 
 def test_password_protected_server(server: Server, tmp_path: Path) -> None:

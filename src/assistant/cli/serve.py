@@ -6,6 +6,7 @@ server closes, an update in progress is abandoned before its commit point.
 
 from __future__ import annotations
 
+import socket
 from typing import Any
 
 import click
@@ -14,6 +15,22 @@ from ..config import DEFAULT_MAX_FILE_MB
 from .common import llm_options, make_assistant, place_options, require_sources
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def _cannot_listen(host: str, port: int, why: object) -> click.ClickException:
+    return click.ClickException(f"cannot listen on {host}:{port} ({why}); pass another --port, or stop the other server")
+
+
+def check_port(host: str, port: int) -> None:
+    """A port another server holds is reported now, in a second, rather than after the page's
+    libraries have loaded (several seconds); the server's own bind still reports any later race."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server binds: TIME_WAIT is no conflict
+            probe.bind(address)
+    except OSError as exc:  # gaierror included: a host name that does not resolve
+        raise _cannot_listen(host, port, exc.strerror or exc) from None
 
 
 def parse_auth(value: str | None) -> tuple[str, str] | None:
@@ -44,6 +61,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None, auth: str | No
     bot = make_assistant(ctx, max_file_mb=max_upload_mb, host=host, port=port, auth=auth)
     config = bot.config
     credentials = parse_auth(config.auth)
+    check_port(config.host, config.port)
     bot.status()  # a damaged or mismatched index fails here, with its message, not on the page
     try:
         from assistant.ui.server import serve as serve_page
@@ -63,9 +81,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None, auth: str | No
         serve_page(bot, host=config.host, port=config.port, auth=credentials, max_upload_mb=config.max_file_mb,
                    watch=not no_watch, on_ready=ready, on_index_event=indexed)
     except OSError as exc:
-        raise click.ClickException(
-            f"cannot listen on {config.host}:{config.port} ({exc.strerror or exc}); pass another --port, or stop the other server"
-        ) from None
+        raise _cannot_listen(config.host, config.port, exc.strerror or exc) from None
 
 
 @click.command()
