@@ -319,17 +319,29 @@ def test_serve_stops_cleanly_on_sigterm(seed_copy: Config, popen_assistant) -> N
         port = probe.getsockname()[1]
     proc = popen_assistant(*cli_args(seed_copy, "serve", "--port", str(port), "--no-watch"))
     lines: queue.Queue[str] = queue.Queue()
-    threading.Thread(target=lambda: [lines.put(line) for line in proc.stderr], daemon=True).start()
+    reader = threading.Thread(target=lambda: [lines.put(line) for line in proc.stderr], daemon=True)
+    reader.start()
     seen: list[str] = []
     while not any("Web chat ready" in line for line in seen):
         try:
             seen.append(lines.get(timeout=300))
         except queue.Empty:
             raise AssertionError(f"the server did not start: {seen}") from None
+    from gradio_client import Client
+
+    # a client that asked a question keeps a stream open, as an open page does
+    client = Client(f"http://127.0.0.1:{port}/", verbose=False, download_files=False, analytics_enabled=False)
+    assert client.predict("Qui dirige Anthropic ?", None, api_name="/ask")["answer"]
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=120) == 0, seen
-    with socket.socket() as again:  # the port is released: the server closed, it was not killed mid-way
+    with socket.socket() as again:  # the port is released: a new server can listen there
+        again.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as servers do: closed connections may linger
         again.bind(("127.0.0.1", port))
+    reader.join(timeout=30)  # to the end of its output
+    while not lines.empty():
+        seen.append(lines.get())
+    assert seen[-1].strip() == "Web chat stopped.", seen  # closed by the app, streams included
+    assert not any("Traceback" in line for line in seen), seen
 
 
 def test_a_stop_signal_right_after_ready_closes_the_page_cleanly(seed_copy: Config) -> None:

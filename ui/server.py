@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -93,10 +94,15 @@ def serve(
     try:
         if on_ready is not None:
             on_ready(local_url)
-        if block:
-            demo.block_thread()  # returns on Ctrl-C or SIGTERM, after closing the server
-    except KeyboardInterrupt:  # the signal came between "ready" and the wait: the same clean stop
-        demo.close()
+        if not block:
+            return demo
+        while demo.is_running:  # until Ctrl-C or SIGTERM (raised as KeyboardInterrupt)
+            time.sleep(0.1)
+    except KeyboardInterrupt:  # before the wait too: the signal may come between "ready" and it
+        pass
+    # Not Gradio's block_thread, whose stop leaves the open pages' heartbeat streams running:
+    # the server then waited for them until Gradio gave up, 5 s. Blocks.close ends them first.
+    demo.close(verbose=False)
     return demo
 
 

@@ -82,6 +82,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None, auth: str | No
                    watch=not no_watch, on_ready=ready, on_index_event=indexed)
     except OSError as exc:
         raise _cannot_listen(config.host, config.port, exc.strerror or exc) from None
+    click.echo("Web chat stopped.", err=True)
 
 
 @click.command()
