@@ -111,7 +111,8 @@ def search(ctx: click.Context, question: str, k: int | None, as_json: bool) -> N
 @place_options
 @llm_options
 @click.argument("question")
-@click.option("--k", type=click.IntRange(1, MAX_K), default=None, help="Passages to retrieve [5].")
+@click.option("--k", type=click.IntRange(1, MAX_K), default=None,
+              help="Passages listed with the answer [5]; the answerer reads at least 6.")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 def ask(ctx: click.Context, question: str, k: int | None, as_json: bool) -> None:
