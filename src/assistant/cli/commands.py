@@ -112,7 +112,7 @@ def search(ctx: click.Context, question: str, k: int | None, as_json: bool) -> N
 @llm_options
 @click.argument("question")
 @click.option("--k", type=click.IntRange(1, MAX_K), default=None,
-              help="Passages listed with the answer [5]; the answerer reads at least 6.")
+              help="Passages listed with the answer [5]; the answerer reads the top 6 (a language model max(k, 6)).")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 def ask(ctx: click.Context, question: str, k: int | None, as_json: bool) -> None:
