@@ -37,7 +37,8 @@ EXIT_BELOW_FLOOR = 2
 @place_options
 @llm_options
 @click.argument("testset", type=click.Path(path_type=Path))
-@click.option("--k", type=click.IntRange(1, 50), default=None, help="Passages listed with each answer [5]; the answerer reads the top 6 (a language model max(k, 6)).")
+@click.option("--k", type=click.IntRange(1, 50), default=None,
+              help="Passages listed with each answer [5]; the answerer reads the top 6 (a language model max(k, 6)).")
 @click.option("--output", type=click.Path(path_type=Path, dir_okay=False), help="Write one JSON object per question (the `ask --json` object + id + verdicts).")
 @click.option("--json", "as_json", is_flag=True, help="Print the metrics as one JSON object.")
 @click.option("--report", type=click.Path(path_type=Path, dir_okay=False), help="Write a self-contained HTML report (needs matplotlib).")
