@@ -9,6 +9,7 @@ import pytest
 
 from assistant.api import Assistant
 from assistant.config import Config
+from assistant.index import IndexStore
 from assistant.retrieval import GENERATION_CHECK_S, LRU, Retriever
 
 ARTICLES = {
@@ -95,6 +96,52 @@ def test_an_empty_index_finds_nothing(tmp_path: Path) -> None:
     assert Retriever(config).search("anything", 3) == []
 
 
+def old_setting(collection: object) -> None:
+    """Chroma's default threshold, set as an earlier version left it; a loader thread of this
+    process may hold the database a moment ("database is locked"), so the test waits its turn."""
+    for _ in range(50):
+        try:
+            collection.modify(configuration={"hnsw": {"sync_threshold": 1000}})  # type: ignore[attr-defined]
+            return
+        except Exception:  # noqa: BLE001
+            time.sleep(0.1)
+    raise AssertionError("the collection stayed locked for 5 s")
+
+
+def test_a_locked_database_leaves_the_setting_to_the_next_run_and_the_run_succeeds(config: Config, monkeypatch) -> None:
+    from assistant.store.chroma import KINDS, SYNC_THRESHOLD, ChromaStore
+
+    store = IndexStore(config).store
+    for kind in KINDS:
+        old_setting(store._col(kind))
+    monkeypatch.setattr("assistant.store.chroma.TUNE_PAUSE_S", 0.0, raising=False)
+    real_col = ChromaStore._col
+
+    def locked_col(self: ChromaStore, kind: str) -> object:
+        collection = real_col(self, kind)
+
+        class Locked:  # what a reader loading the same index causes
+            def __getattr__(self, name: str) -> object:
+                return getattr(collection, name)
+
+            def modify(self, **_: object) -> None:
+                raise RuntimeError("Database error: error returned from database: (code: 5) database is locked")
+
+        return Locked()
+
+    (sources := config.sources_dir / "new.txt").write_text(
+        "Nouvel article\n\nLe port de Brest accueille un nouveau quai pour les navires.\n", encoding="utf-8")
+    monkeypatch.setattr(ChromaStore, "_col", locked_col)
+    assert "new.txt" in Assistant(config).index().added  # the run itself succeeds
+    monkeypatch.undo()
+    fresh = IndexStore(config).store
+    assert {fresh._col(k).configuration_json["hnsw"]["sync_threshold"] for k in KINDS} == {1000}
+    sources.unlink()
+    Assistant(config).index()  # the next run, unhindered, sets it
+    fresh = IndexStore(config).store
+    assert {fresh._col(k).configuration_json["hnsw"]["sync_threshold"] for k in KINDS} == {SYNC_THRESHOLD}
+
+
 def test_an_index_made_before_the_setting_gets_it_from_its_next_run_not_from_a_reader(config: Config) -> None:
     """Collections made with Chroma's default write their vector index back every 1,000 records,
     which every new reader then replays; a reader leaves them as they are (it never writes)."""
@@ -107,7 +154,7 @@ def test_an_index_made_before_the_setting_gets_it_from_its_next_run_not_from_a_r
     bot = Assistant(config)
     assert thresholds(bot) == {SYNC_THRESHOLD}
     for kind in KINDS:  # as an index made by an earlier version
-        bot.retriever.store._col(kind).modify(configuration={"hnsw": {"sync_threshold": 1000}})
+        old_setting(bot.retriever.store._col(kind))
     reader = Assistant(config)
     assert reader.ask("Combien d'éoliennes flottantes en Bretagne ?").retrieved[0].source == "eoliennes.txt"
     assert thresholds(Assistant(config)) == {1000}

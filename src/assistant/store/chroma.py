@@ -19,6 +19,7 @@ Chroma wants one per record, and no embedding function may run on our behalf.
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
@@ -41,6 +42,7 @@ _LEGACY_SENTENCES = "sentences"  # one record per sentence, before packs
 # records cost the first question ≈0.9 s CPU. A small threshold bounds that replay; the writer
 # pays one save per that many records instead (≈0.3 s CPU for the chunks at 340k records).
 SYNC_THRESHOLD = 64
+TUNE_ATTEMPTS, TUNE_PAUSE_S = 6, 0.1  # about 2 s in all
 
 
 def _slices(items: list[T]) -> Iterator[list[T]]:
@@ -76,8 +78,18 @@ class ChromaStore:
         if self.client.url:
             return
         for kind in KINDS:
-            if (self._call(lambda: self._col(kind)).configuration_json.get("hnsw") or {}).get("sync_threshold") != SYNC_THRESHOLD:
-                self._call(lambda: self._col(kind).modify(configuration={"hnsw": {"sync_threshold": SYNC_THRESHOLD}}))
+            collection = self._call(lambda: self._col(kind))
+            if (collection.configuration_json.get("hnsw") or {}).get("sync_threshold") == SYNC_THRESHOLD:
+                continue
+            # A reader loading this index (another process, or this one's loader thread) can hold
+            # the database for a moment: "database is locked". A speed setting is not worth failing
+            # the run over: try for a while, else leave it to the next run.
+            for attempt in range(TUNE_ATTEMPTS):
+                try:
+                    collection.modify(configuration={"hnsw": {"sync_threshold": SYNC_THRESHOLD}})
+                    break
+                except Exception:  # noqa: BLE001 - anything else wrong with the store shows at the next read
+                    time.sleep(TUNE_PAUSE_S * (attempt + 1))
 
     def _legacy_sentences(self) -> Any:
         """The one-record-per-sentence collection of an older index, or None (looked up once)."""
