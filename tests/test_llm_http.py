@@ -26,6 +26,7 @@ from assistant.cli import main
 from assistant.config import Config, read_env
 from assistant.errors import ConfigError
 from assistant.llm import MAX_ANSWER_TOKENS, MAX_REPLY_CHARS, build_answerer
+from assistant.llm.answerer import max_reply_chars
 from tests.streamed import ask_streamed
 
 PRICE_Q = "Combien les agences fédérales américaines paieront-elles par an pour accéder à ChatGPT Enterprise ?"
@@ -250,8 +251,8 @@ def test_the_answer_token_cap_is_a_setting_and_bounds_the_reply(seed_index, serv
     assert server.requests[-1]["body"]["max_tokens"] == 64
     server.mode = "huge"  # a server ignoring the smaller cap is cut off sooner
     pieces, answer = ask_streamed(bot, PRICE_Q)
-    assert answer.answerer == "extractive" and f"reply over {12 * 64 * 4:,} characters" in answer.notice
-    assert len("".join(pieces)) < 12 * 64 * 4 + len(answer.answer) + 1000
+    assert answer.answerer == "extractive" and f"reply over {max_reply_chars(64):,} characters" in answer.notice
+    assert len("".join(pieces)) < max_reply_chars(64) + len(answer.answer) + 1000
     with pytest.raises(ConfigError, match="^ASSISTANT_LLM_MAX_TOKENS=.*out of range"):
         read_env({"ASSISTANT_LLM_MAX_TOKENS": "8"})
 

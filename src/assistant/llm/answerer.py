@@ -30,12 +30,12 @@ ANSWER_DEADLINE_FACTOR = 3
 MIN_WORDS_FOR_LANGUAGE = 6  # shorter answers are too short to tell their language
 # A server that ignores max_tokens could stream without end (a 228 KB reply was seen):
 # past this many characters, about ten times the longest answer asked for, it falls back.
-MAX_REPLY_CHARS = 12 * MAX_ANSWER_TOKENS * 4
-
-
-def max_reply_chars(spec: LLMSpec | None) -> int:
+def max_reply_chars(max_tokens: int) -> int:
     """The reply length past which the model is taken to ignore its token cap."""
-    return MAX_REPLY_CHARS if spec is None else 12 * spec.max_tokens * 4
+    return 12 * max_tokens * 4
+
+
+MAX_REPLY_CHARS = max_reply_chars(MAX_ANSWER_TOKENS)
 
 
 class LLMAnswerer:
@@ -86,7 +86,7 @@ class LLMAnswerer:
         try:
             chunks = self.chat_model.stream(answer_messages(question, lang, passages))
             finished = self.spec is None  # a scripted model says nothing about how its reply ended
-            received, longest = 0, max_reply_chars(self.spec)
+            received, longest = 0, max_reply_chars(self.spec.max_tokens if self.spec else MAX_ANSWER_TOKENS)
             for chunk in chunks:
                 piece = _text(chunk)
                 finished = finished or _says_finished(chunk)
