@@ -43,6 +43,7 @@ from assistant.embeddings import E5_NAME, TokenAwareEmbeddings, load_embeddings
 from assistant.index import IndexStore
 from assistant.models import IndexReport
 from tests.e5_memo import remembered_e5_passages
+from tests.llama import LlamaServer
 
 pytest_plugins = ["skip_check"]  # --expected-skips FILE (.ci/run)
 
@@ -109,6 +110,9 @@ def pytest_itemcollected(item: pytest.Item) -> None:
     """
     if item.get_closest_marker("browser") and not item.get_closest_marker("slow"):
         item.add_marker(pytest.mark.slow)
+    if item.get_closest_marker("llama_server"):  # one worker, one llama.cpp server (the ``llama`` fixture)
+        item.add_marker(pytest.mark.xdist_group("llama_server"))
+        return
     fixture_defs = getattr(getattr(item, "_fixtureinfo", None), "name2fixturedefs", {})
     if any(defs[-1].scope in ("module", "class", "package") and defs[-1].baseid for defs in fixture_defs.values() if defs):
         item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::", 1)[0]))
@@ -119,13 +123,15 @@ def pytest_itemcollected(item: pytest.Item) -> None:
 # a server module alone at the end. Node-id prefixes, longest first; a group's place is that of
 # its first test here; the rest follow in collection order.
 LONGEST_FIRST = (
-    "tests/test_llm_llama_server.py::test_real_server",  # its group: three generations on one thread
+    # the llama_server group: four generations on one thread; the command line and then the page
+    # ask the question that the last test_real_server asked (its prompt is read once)
+    "tests/test_llm_llama_server.py::test_real_server",
     "tests/test_llm_llama_server.py::test_cli_through_the_real_server",
     # needs no seed index: the second worker starts here while the first builds that index
     "tests/test_index_scale.py",
     "tests/test_ui_browser.py",
     "tests/test_ui_server.py",
-    "tests/test_ui_llm_browser.py",
+    "tests/test_ui_llm_browser.py",  # in the llama_server group, after the command line
     "tests/test_cli_index.py::test_the_advertised_rebuild_switches_the_model",
     "tests/test_index_faults.py::test_kill_9_mid_embedding",
     "tests/test_server_mode.py",
@@ -160,6 +166,19 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=_rank)  # stable: within a rank, collection order
+
+
+@pytest.fixture(scope="session")
+def llama(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LlamaServer]:
+    """llama.cpp's server with Gemma 3 270M on loopback, started once for the tests marked
+    ``llama_server`` (one xdist group): loading the model is paid once, and a prompt the
+    server has just read is not read again (tests/llama.py)."""
+    server = LlamaServer(tmp_path_factory.mktemp("llama-log") / "server.log")
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
 
 
 @pytest.fixture(autouse=True)

@@ -17,27 +17,22 @@ from typing import Any
 import pytest
 
 from assistant.config import Config
-from test_llm_llama_server import ALIAS, MAX_TOKENS, LlamaServer
+from test_llm_llama_server import PAGE_QUESTION as QUESTION
 from test_ui_browser import DESKTOP, WAIT, record
 from test_ui_server import CHROMIUM_ARGS, Server, private_copy, start_server
+from tests.llama import ALIAS, MAX_TOKENS, LlamaServer
 
 pytestmark = [pytest.mark.llama_server, pytest.mark.slow, pytest.mark.browser]
-QUESTION = "Combien les agences fédérales américaines paieront-elles par an pour accéder à ChatGPT Enterprise ?"
 
 
 @pytest.fixture(scope="module")
-def llm_server(seed_index: Config, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def llm_server(seed_index: Config, llama: LlamaServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     root = tmp_path_factory.mktemp("llm-browser")
-    llama = LlamaServer(root / "llama.log")
-    llama.start()
-    try:
-        srv = start_server(private_copy(seed_index, root), root / "serve.log", "--no-watch",
-                           ASSISTANT_LLM=f"openai-compatible:{ALIAS}", ASSISTANT_LLM_BASE_URL=llama.url,
-                           ASSISTANT_LLM_MAX_TOKENS=str(MAX_TOKENS))
-        yield srv
-        srv.stop()
-    finally:
-        llama.stop()
+    srv = start_server(private_copy(seed_index, root), root / "serve.log", "--no-watch",
+                       ASSISTANT_LLM=f"openai-compatible:{ALIAS}", ASSISTANT_LLM_BASE_URL=llama.url,
+                       ASSISTANT_LLM_MAX_TOKENS=str(MAX_TOKENS))
+    yield srv
+    srv.stop()
 
 
 def test_llm_tokens_show_as_they_arrive_and_citations_settle(llm_server: Server) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 
 from ..answer import refusal_text
@@ -30,16 +31,30 @@ Rules:
 
 
 def delimiters(*texts: str) -> tuple[str, str]:
-    """A fresh pair of markers that none of ``texts`` holds; an article cannot close them, it cannot guess them."""
-    while True:
+    """Markers that none of ``texts`` holds, named by a hash of the texts themselves.
+
+    An article cannot close them: it would have to contain the hash of a prompt that contains
+    it. And the same question over the same passages gives the same prompt, which a server's
+    prompt cache (llama.cpp, vLLM, OpenAI's prompt caching) answers without reading it again:
+    a repeated question, or the page asking what the terminal just asked, costs no prompt time.
+    """
+    tag = _digest(texts)
+    while any(tag in t for t in texts):  # an article that quotes an earlier prompt's markers
         tag = secrets.token_hex(8)
-        if not any(tag in t for t in texts):
-            return f"<<<DATA {tag}>>>", f"<<<END DATA {tag}>>>"
+    return f"<<<DATA {tag}>>>", f"<<<END DATA {tag}>>>"
+
+
+def _digest(texts: tuple[str, ...]) -> str:
+    return hashlib.sha256("\x00".join(texts).encode("utf-8", "replace")).hexdigest()[:16]
 
 
 def answer_messages(question: str, lang: str, passages: list[Passage]) -> list[tuple[str, str]]:
-    """(role, content) messages for one question; new delimiters every call."""
-    open_, close = delimiters(question, *(p.text for p in passages))
+    """(role, content) messages for one question; the delimiters follow from the question and passages."""
+    blocks = []
+    for n, p in enumerate(passages, 1):
+        head = f"[{n}] {p.title}" + (f" ({p.date})" if p.date else "") + f" — {p.source}"
+        blocks.append(f"{head}\n{p.text}")
+    open_, close = delimiters(question, *blocks)  # over all that an article puts in the prompt, titles too
     system = SYSTEM_RULES.format(
         open=open_,
         close=close,
@@ -48,10 +63,6 @@ def answer_messages(question: str, lang: str, passages: list[Passage]) -> list[t
         refusal=refusal_text(lang),
         sentences=MAX_ANSWER_SENTENCES,
     )
-    blocks = []
-    for n, p in enumerate(passages, 1):
-        head = f"[{n}] {p.title}" + (f" ({p.date})" if p.date else "") + f" — {p.source}"
-        blocks.append(f"{head}\n{p.text}")
     user = f"{open_}\n" + "\n\n".join(blocks) + f"\n{close}\n\nQuestion: {question}"
     return [("system", system), ("human", user)]
 
