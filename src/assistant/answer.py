@@ -30,14 +30,17 @@ import numpy as np
 
 from . import actors
 from .answer_types import (
+    BIRTH,
     COUNT,
     DATE,
     MONEY,
     NEGATION,
     OPPOSITE,
     asked_measure,
+    asks_birth,
     asks_negated,
     states,
+    states_birth,
     states_negation,
     swapped_opposite,
 )
@@ -80,6 +83,7 @@ UNMET_REFUSALS = {
         MONEY: "Les articles ne disent pas cela : les passages les plus proches ne donnent pas le montant demandé.",
         COUNT: "Les articles ne disent pas cela : les passages les plus proches ne donnent pas le nombre demandé.",
         DATE: "Les articles ne disent pas cela : les passages les plus proches ne donnent pas la date demandée.",
+        BIRTH: "Les articles ne disent pas cela : les passages les plus proches ne parlent pas de cette naissance.",
         NEGATION: "Les articles ne disent pas cela : la question porte sur ce qui n'a pas eu lieu, et les passages "
         "les plus proches n'en disent rien.",
         OPPOSITE: "Les articles ne disent pas cela : les passages les plus proches disent le contraire de ce que "
@@ -89,6 +93,7 @@ UNMET_REFUSALS = {
         MONEY: "The articles do not say: the closest passages do not give the amount asked for.",
         COUNT: "The articles do not say: the closest passages do not give the number asked for.",
         DATE: "The articles do not say: the closest passages do not give the date asked for.",
+        BIRTH: "The articles do not say: the closest passages do not speak of this birth.",
         NEGATION: "The articles do not say: the question is about what did not happen, and the closest passages "
         "say nothing of it.",
         OPPOSITE: "The articles do not say: the closest passages say the opposite of what the question assumes.",
@@ -119,7 +124,7 @@ class Ranking:
 
 def unmet(question: str, ranked: list[Candidate]) -> str | None:
     """What the question turns on that the sentence it would quote first lacks, or None: the
-    measure asked for (MONEY, COUNT, DATE), a NEGATION asked about and not stated, or an
+    measure asked for (MONEY, COUNT, DATE), a BIRTH asked about and not spoken of, a NEGATION asked about and not stated, or an
     OPPOSITE said instead of a word of the question (``answer_types``).
 
     Measures: a rule, not fitted: on the benchmarks' training questions, beyond the model's refusals, it
@@ -133,6 +138,8 @@ def unmet(question: str, ranked: list[Candidate]) -> str | None:
     measure = asked_measure(question)
     if measure is not None and not states(measure, quoted.text, question):
         return measure
+    if asks_birth(question) and not states_birth(quoted.text):
+        return BIRTH
     if asks_negated(question) and not states_negation(quoted.text):
         return NEGATION
     if swapped_opposite(question, quoted.text):
