@@ -175,6 +175,25 @@ def test_a_price_question_without_an_amount_in_the_articles_is_refused(bot: Assi
     assert re.search(r"montant demandé|amount asked for", answer.answer)  # the refusal says what is missing
 
 
+@pytest.mark.parametrize(("question", "missing"), [
+    # The closest sentence names Donald Trump and a month ("En mai dernier"), not his birth.
+    ("Où est né Donald Trump ?", r"naissance"),
+    # The closest sentence gives the Pentagon's 2026 budget in dollars: a year and an amount, not a count.
+    ("Combien de soldats le Pentagone compte-t-il ?", r"nombre demandé"),
+])
+def test_a_birth_or_a_count_the_articles_do_not_give_is_refused(bot: Assistant, question: str, missing: str) -> None:
+    answer = bot.ask(question)
+    assert answer.refused and answer.citations == [] and answer.confidence == 0.0
+    assert answer.retrieved
+    assert re.search(missing, answer.answer)
+
+
+def test_a_count_the_articles_give_is_answered(bot: Assistant) -> None:
+    answer = bot.ask("Combien de modèles la GSA intègre-t-elle à son catalogue ?")
+    assert not answer.refused
+    assert re.search(r"trois modèles", answer.citations[0].quote)
+
+
 def test_a_price_question_with_an_amount_is_answered_with_it(bot: Assistant) -> None:
     answer = bot.ask("Quel prix Anthropic demande-t-il aux agences pour Claude ?")
     assert not answer.refused

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from assistant.answer_types import (
-    COUNT, DATE, MONEY, NUMBER, OTHER, PERSON, PLACE, asked_measure, asks_negated, holds, question_type, states,
-    states_negation, swapped_name, swapped_opposite,
+    COUNT, DATE, MONEY, NUMBER, OTHER, PERSON, PLACE, asked_measure, asks_birth, asks_negated, holds, question_type,
+    states, states_birth, states_negation, swapped_name, swapped_opposite,
 )
 
 
@@ -79,6 +79,46 @@ def test_states(measure: str, sentence: str, stated: bool) -> None:
     assert states(measure, sentence, "question") is stated
 
 
+@pytest.mark.parametrize(("question", "sentence", "stated"), [
+    # a clock time, a year or an amount of money is not a count of people or things
+    ("Combien de salariés compte l'agence ?", "Certains employés disent avoir gagné 1h30 par jour.", False),
+    ("How many soldiers does the Pentagon have?", "In 2026 the Pentagon will have a budget of $1,000 billion.", False),
+    ("Combien de soldats compte le Pentagone ?", "Un contrat de 200 millions de dollars, signé en 2025.", False),
+    ("Combien de salariés compte l'agence ?", "L'agence compte 2 000 salariés depuis 2025.", True),
+    # ... unless the question counts those units
+    ("Combien de temps les employés gagnent-ils ?", "Certains employés disent avoir gagné 1h30 par jour.", True),
+    ("How many dollars will the agencies pay?", "The agencies will pay $1 a year.", True),
+    ("How many years did the war last?", "The war lasted from 1754 to 1763.", True),
+    # an ordinal answers how many
+    ("Combien de saisons a-t-elle jouées à San Antonio ?", "Elle dispute sa troisième saison à San Antonio.", True),
+])
+def test_what_counts_as_a_count(question: str, sentence: str, stated: bool) -> None:
+    assert states(COUNT, sentence, question) is stated
+
+
+@pytest.mark.parametrize(("question", "asked"), [
+    ("Quelle est la date de naissance de Sam Altman ?", True),
+    ("Où est né Victor Hugo ?", True),
+    ("When was Zhu Shijie born?", True),
+    ("What is the birthplace of Chopin?", True),
+    ("Quand le contrat a-t-il été signé ?", False),
+    ("Who founded the company?", False),
+])
+def test_asks_birth(question: str, asked: bool) -> None:
+    assert asks_birth(question) is asked
+
+
+@pytest.mark.parametrize(("sentence", "stated"), [
+    ("Victor Hugo est né à Besançon en 1802.", True),
+    ("Chopin was born in Żelazowa Wola.", True),
+    ("The mathematician Zhu Shijie (1249–1314) solved equations.", True),  # life dates in brackets
+    ("En mai dernier, Sam Altman accompagnait Donald Trump.", False),  # a date, but no birth
+    ("The company was founded in 2015.", False),
+])
+def test_states_birth(sentence: str, stated: bool) -> None:
+    assert states_birth(sentence) is stated
+
+
 def test_a_value_only_repeated_from_the_question_is_not_stated() -> None:
     assert not states(MONEY, "Le contrat en dollars est signé.", "Combien de dollars coûte le contrat ?")
     assert states(MONEY, "Il coûte 5 $.", "Combien de dollars coûte le contrat ?")
@@ -93,6 +133,8 @@ def test_a_question_ten_times_the_length_cap_is_read_whole() -> None:
     assert asks_negated("ne " * 6000 + "pas") and not asks_negated("ne x " * 5000)
     assert not swapped_opposite("largest " * 2500, "smallest largest " * 1250)
     assert swapped_name("the Finnish research network " * 700, "the French research network " * 700)
+    assert not states(COUNT, "1h30 en 2026 pour 200 millions de dollars. " * 500, "Combien de salariés ?")
+    assert asks_birth("x " * 10000 + "born") and not states_birth("(1249 " * 3000)
 
 
 @pytest.mark.parametrize(("question", "negated"), [
