@@ -20,6 +20,7 @@ from .models import ArticleInfo, IndexReport, IndexStatus
 from .store import ArticleRecord, ChromaStore, Generation, open_store
 from .store.folder import check_folder, foreign_entries
 from .store.heads_cache import HeadsCache
+from .store.statistics import refresh_statistics
 from .store.legacy import LEGACY_CATALOG, LegacyIndex
 from .store.updater import CHUNKER_VERSION, EMBED_BATCH, Progress, Updater, check_settings, settings_for
 
@@ -200,6 +201,8 @@ class IndexStore:
                 report = updater.run(force_check=repair)
             if legacy.present():
                 legacy.remove(self.store)
+            if not self.config.chroma_url:
+                refresh_statistics(Path(self.store.client.location) / "chroma.sqlite3", self.root / "cache", report.chunks_total)
             return report
         finally:
             lock.release()
