@@ -14,6 +14,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Generic, TypeVar
@@ -25,6 +26,7 @@ from .embeddings import TokenAwareEmbeddings, load_embeddings
 from .errors import IndexCorruptError
 from .lexical import LexicalIndex, weighted_coverage
 from .models import Passage
+from .overlay import Overlay
 from .store import ArticleRecord, ArticleSentences, ChunkRecord, Generation, open_store
 from .store.protocol import StoredChunk
 from .store.folder import check_folder
@@ -75,8 +77,8 @@ class View:
     """What a reader trusts: one generation's heads and its BM25 cache."""
 
     generation: Generation | None
-    heads: dict[str, ArticleRecord]  # source -> head (duplicates included)
-    live: dict[str, ArticleRecord]  # article id -> the head that indexes it
+    heads: Mapping[str, ArticleRecord]  # source -> head (duplicates included)
+    live: Mapping[str, ArticleRecord]  # article id -> the head that indexes it
     lexical: LexicalIndex
     checked_at: float
 
@@ -171,7 +173,7 @@ class Retriever:
         return self._view
 
     def _heads_of(self, generation: Generation | None, view: View | None
-                  ) -> tuple[dict[str, ArticleRecord], dict[str, ArticleRecord], set[str] | None]:
+                  ) -> tuple[Mapping[str, ArticleRecord], Mapping[str, ArticleRecord], set[str] | None]:
         """Heads by source, live heads by article id, and the article ids whose heads changed (None:
         unknown): the previous view plus what changed since, from the indexing machine's copy, when
         it can say; otherwise every head, read again."""
@@ -186,20 +188,23 @@ class Retriever:
             heads = {h.source: h for h in cached}
             return heads, {h.article_id: h for h in heads.values() if h.live()}, None
         put, gone = delta
-        heads, live = dict(view.heads), dict(view.live)  # the old view may still be in use
+        # Laid over the old view's, which may still be in use, instead of copies of them (O(archive)).
+        head_changes: dict[str, ArticleRecord | None] = {}
+        live_changes: dict[str, ArticleRecord | None] = {}
         changed = {h.article_id for h in put}
         for source in [*gone, *(h.source for h in put)]:
-            old = heads.pop(source, None)
-            if old is not None:
+            old = view.heads.get(source)
+            if old is not None and head_changes.get(source, old) is not None:
                 changed.add(old.article_id)
-                if live.get(old.article_id) is old:
-                    del live[old.article_id]
+                head_changes[source] = None
+                if view.live.get(old.article_id) is old:
+                    live_changes[old.article_id] = None
         for head in put:
-            heads[head.source] = head
+            head_changes[head.source] = head
         for head in put:
             if head.live():
-                live[head.article_id] = head
-        return heads, live, changed
+                live_changes[head.article_id] = head
+        return Overlay(view.heads, head_changes), Overlay(view.live, live_changes), changed
 
     def _keep_copy(self, generation: Generation | None, heads: list[ArticleRecord]) -> None:
         """Having listed every head from the store (a new machine, a lost cache), leave the copy for
