@@ -44,8 +44,10 @@ FOLDS = 5
 CACHE = ROOT / "reports" / "answerer"
 # Refusal point: the most refusals of unanswerable questions such that at most these
 # shares of answerable questions are refused, pooled and in every fold (targets: piaf-fr 8 %,
-# squad2-en 20 %, with margin).
-MAX_FALSE_REFUSALS = {"fr": 0.06, "en": 0.18}
+# squad2-en 20 %). French keeps a margin (its accuracy target is the tighter one); English is
+# held to its target in every fold, which leaves ~15 % pooled out of fold: at 18 % per fold the
+# pooled share was ~12-13 % (2026-11-27), further below the target than the folds' spread asks.
+MAX_FALSE_REFUSALS = {"fr": 0.06, "en": 0.20}
 TREES_AUC_MARGIN = 0.03
 MIN_FOLD_QUESTIONS = 50  # folds with fewer answerable questions of a language are not held to it
 RATIOS = (0.2, 0.3, 0.4, 0.5, 0.6, 0.8, NEVER)
@@ -254,8 +256,32 @@ def choose_thresholds(samples: list[Sample], confidence: np.ndarray, folds: np.n
             if recall > best_recall:
                 best_t, best_recall = float(t), float(recall)
         chosen[lang] = round(best_t, 2)
-    chosen["*"] = min(chosen.values())  # other languages: the gentler point
+    chosen["*"] = _cross_language_point(samples, confidence, languages, min(chosen.values()))
     return chosen
+
+
+# Questions asked across languages (English questions over the French seeds) get their own point,
+# chosen on their own out-of-fold samples when there are enough of them: the same rule, held to
+# the English cap (they are English questions), pooled (too few for folds). Otherwise the gentler
+# of the two points. Tied to the French point, it moved whenever the French folds did.
+MIN_CROSS_LANGUAGE_ANSWERABLE = 20
+
+
+def _cross_language_point(samples: list[Sample], confidence: np.ndarray, languages: list[str], fallback: float) -> float:
+    cross = [i for i, lang in enumerate(languages) if lang == "*"]
+    positives = [i for i in cross if samples[i].kind == "real" and samples[i].answerable]
+    negatives = [i for i in cross if not samples[i].answerable]
+    if len(positives) < MIN_CROSS_LANGUAGE_ANSWERABLE or not negatives:
+        return fallback
+    best_t, best_recall = fallback, -1.0
+    for t in np.arange(0.02, 0.95, 0.01):
+        refused = refused_mask(samples, confidence, {"*": float(t)})
+        if refused[positives].mean() > MAX_FALSE_REFUSALS["en"]:
+            continue
+        recall = float(refused[negatives].mean())
+        if recall > best_recall:
+            best_t, best_recall = float(t), recall
+    return round(best_t, 2)
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from assistant.answer_types import (
-    COUNT, DATE, MONEY, NUMBER, OTHER, PERSON, PLACE, asked_measure, asks_birth, asks_negated, holds, question_type,
-    states, states_birth, states_negation, swapped_name, swapped_opposite,
+    COUNT, DATE, MONEY, NUMBER, OTHER, PERSON, PLACE, asked_measure, asks_birth, asks_negated, count_beside, counted_nouns,
+    holds, question_type, states, states_birth, states_negation, swapped_name, swapped_opposite,
 )
 
 
@@ -119,6 +119,17 @@ def test_states_birth(sentence: str, stated: bool) -> None:
     assert states_birth(sentence) is stated
 
 
+def test_the_counted_noun_and_a_number_beside_it() -> None:
+    assert counted_nouns("How many employees does the agency have?") == ["employees"]
+    assert counted_nouns("Combien d’employés fédéraux utilisent ChatGPT ?") == ["employés"]
+    assert counted_nouns("Qui a signé ?") == []
+    assert count_beside("employés", "L'agence compte 2 000 employés fédéraux.")
+    assert count_beside("employees", "It has three thousand employees.")
+    assert count_beside("employés", "Des employés, environ trois cents, l'utilisent.")  # within three words
+    assert not count_beside("employés", "Certains employés disent avoir gagné jusqu'à 1h30 par jour.")
+    assert not count_beside("employees", "Access across the three branches of government for employees.")
+
+
 def test_a_value_only_repeated_from_the_question_is_not_stated() -> None:
     assert not states(MONEY, "Le contrat en dollars est signé.", "Combien de dollars coûte le contrat ?")
     assert states(MONEY, "Il coûte 5 $.", "Combien de dollars coûte le contrat ?")
@@ -135,6 +146,7 @@ def test_a_question_ten_times_the_length_cap_is_read_whole() -> None:
     assert swapped_name("the Finnish research network " * 700, "the French research network " * 700)
     assert not states(COUNT, "1h30 en 2026 pour 200 millions de dollars. " * 500, "Combien de salariés ?")
     assert asks_birth("x " * 10000 + "born") and not states_birth("(1249 " * 3000)
+    assert not count_beside("employés", "employés " * 4000)
 
 
 @pytest.mark.parametrize(("question", "negated"), [

@@ -129,3 +129,30 @@ def test_cached_candidates_get_the_alignment_features_once(lexical: LexicalIndex
     with_alignment(q, found)  # a second call changes nothing
     for c, expected in zip(found, full):
         assert np.array_equal(c.features, expected)
+
+
+def question_features(question: str, lexical: LexicalIndex) -> dict[str, float]:
+    from assistant.sentence_features import QUESTION_FEATURES, question_row
+
+    q = question_terms(question, "fr")
+    found = candidates(q, [passage()], lexical, lambda p: ("art", TEXT), None)
+    ranked = sorted(found, key=lambda c: -c.features[COL["lex_cov"]])  # best-covering sentence first
+    row = question_row(q, ranked, [0.5] * len(ranked), corpus_knowledge(q, lexical))
+    return dict(zip(QUESTION_FEATURES, row.tolist()))
+
+
+def test_a_question_word_no_passage_holds_is_counted(lexical: LexicalIndex) -> None:
+    held = question_features("Quel contrat OpenAI a-t-il signé avec le Pentagone ?", lexical)
+    assert held["unseen_share_top"] == 0.0
+    # "contrats" and "signés" share their first five letters with the passage's words; "Mistral" does not
+    swapped = question_features("Quels contrats Mistral a-t-il signés avec le Pentagone ?", lexical)
+    assert swapped["unseen_share_top"] == pytest.approx(1 / 4)  # contrats, mistral, signés, pentagone
+
+
+def test_a_count_not_beside_the_counted_noun_is_flagged(lexical: LexicalIndex) -> None:
+    # The passage's number is an amount of dollars, not a count of contracts or employees.
+    beside = question_features("Combien de millions de dollars OpenAI a-t-il obtenus du Pentagone ?", lexical)
+    assert beside["count_not_beside_best"] == 0.0  # "200 millions"
+    away = question_features("Combien d'employés du Pentagone ont signé le contrat ?", lexical)
+    assert away["count_not_beside_best"] == 1.0
+    assert question_features("Qui a signé le contrat ?", lexical)["count_not_beside_best"] == 0.0

@@ -18,7 +18,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .answer_types import DATE, NUMBER, OTHER, PERSON, PLACE, asks_negated, holds, question_type, swapped_name
+from .answer_types import (
+    DATE, NUMBER, OTHER, PERSON, PLACE, asks_negated, count_beside, counted_nouns, holds, question_type, swapped_name,
+)
 from .lexical import LexicalIndex, weighted_coverage
 from .models import Passage
 from .text import _stemmer, _stopwords, fold, lexical_tokens, sentence_spans
@@ -45,6 +47,7 @@ QUESTION_FEATURES = (
     "names_cov_best", "type_present_best", "q_negation", "log_q_terms", "cos_spread",
     "names_missing_passage", "numbers_missing_passage", "agreeing_passages", "cross_language",
     "lex_cov_best", "prefix_cov_best", "bigram_cov_best", "match_density_best", "name_swapped_best",
+    "count_not_beside_best", "unseen_share_top",
 )
 
 _NAME = re.compile(r"\b[A-Z][\w'’-]*[\w]|\b[A-Z]{2,}\b")
@@ -271,6 +274,9 @@ def question_row(
         "bigram_cov_best": best[col["bigram_cov"]],
         "match_density_best": best[col["match_density"]],
         "name_swapped_best": float(bool(ranked) and swapped_name(q.text, ranked[0].text)),
+        # A how-many question whose best sentence has no number beside the counted noun.
+        "count_not_beside_best": float(bool(ranked) and _count_not_beside(q.text, ranked[0].text)),
+        "unseen_share_top": _unseen_share(q, ranked),
     }
     return np.array([values[name] for name in QUESTION_FEATURES], dtype=np.float32)
 
@@ -302,6 +308,23 @@ def _evidence_gaps(q: QuestionTerms, ranked: Sequence[Candidate], probabilities:
         "numbers_missing_passage": len(missing_numbers) / len(numbers) if numbers else 0.0,
         "agreeing_passages": float(len(agreeing)),
     }
+
+
+def _count_not_beside(question: str, sentence: str) -> bool:
+    nouns = counted_nouns(question)
+    return bool(nouns) and not any(count_beside(noun, sentence) for noun in nouns)
+
+
+def _unseen_share(q: QuestionTerms, ranked: Sequence[Candidate]) -> float:
+    """Share of the question's content words that no top passage holds, even in another form (first
+    five letters): a word swapped into an answerable question is often nowhere in its passages."""
+    words = [fold(w) for w in _content_words(q.text, q.lang) if not w.isdigit()]
+    if not words or not ranked:
+        return 0.0 if not words else 1.0
+    seen: set[str] = set()
+    for chunk_text in {c.passage.chunk_id: c.passage.text for c in ranked}.values():
+        seen.update(w[:5] for w in _WORD.findall(fold(chunk_text)))
+    return sum(w[:5] not in seen for w in words) / len(words)
 
 
 def corpus_knowledge(q: QuestionTerms, lexical: LexicalIndex) -> CorpusKnowledge:
