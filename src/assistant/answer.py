@@ -11,8 +11,8 @@ How it decides (the model is fitted by ``scripts/train_answerer.py``):
    question the corpus knows and the dense similarity into ``confidence``;
    below the model's refusal threshold, when the corpus knows none of the
    question's words, or when the sentence it would quote lacks what the question
-   turns on (an amount, a number or a date it asks for; the negation it asks
-   about; a word rather than its opposite: ``unmet``), the answer is a refusal
+   turns on (an amount, a number or a date it asks for; a birth it asks about;
+   the negation it asks about; a word rather than its opposite: ``unmet``), the answer is a refusal
    with the closest passages;
 3. the best sentence is quoted; a heading only when a title is asked for; if it
    leans on an anaphor or lacks the actor a who-question asks for, the sentence
