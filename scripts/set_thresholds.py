@@ -45,7 +45,6 @@ from assistant.evaluate import (  # noqa: E402
     summarize,
     summarize_results,
 )
-from assistant.index import settings_for  # noqa: E402
 
 SEEDS = ROOT / "tests" / "eval" / "seeds.jsonl"
 TARGET = ROOT / "tests" / "eval" / "thresholds.toml"
@@ -64,7 +63,8 @@ def measure(index: Path | None, save: Path | None = None) -> tuple[Summary, dict
         if save:  # the per-question results, for a later `assistant eval --baseline`
             save.parent.mkdir(parents=True, exist_ok=True)
             save.write_text("".join(json.dumps(r.to_record(), ensure_ascii=False) + "\n" for r in results), encoding="utf-8")
-        settings = settings_for(config).as_dict()
+        generation = bot.store.store.generation()  # what the measured index was built with (its vectors' size too)
+        settings = generation.settings.as_dict() if generation is not None else {}
     return summarize_results(results), settings
 
 
