@@ -192,9 +192,9 @@ class Retriever:
         head_changes: dict[str, ArticleRecord | None] = {}
         live_changes: dict[str, ArticleRecord | None] = {}
         changed = {h.article_id for h in put}
-        for source in [*gone, *(h.source for h in put)]:
+        for source in dict.fromkeys([*gone, *(h.source for h in put)]):  # each once
             old = view.heads.get(source)
-            if old is not None and head_changes.get(source, old) is not None:
+            if old is not None:
                 changed.add(old.article_id)
                 head_changes[source] = None
                 if view.live.get(old.article_id) is old:
