@@ -1,8 +1,12 @@
-"""Faults, in separate processes: kill -9 mid-embedding, two runs at once, damaged index folders.
+"""Faults: kill -9 mid-embedding, two runs at once, damaged index folders.
 
-A crash in Chroma's native code would take pytest down with it, so every
-command here runs as its own `assistant` process; a negative return code
-(killed by a signal, e.g. a segfault) fails the test like a traceback does.
+A crash in Chroma's native code would take pytest down with it, so every command that
+meets a damaged database, is killed or runs beside another runs as its own `assistant`
+process; a negative return code (killed by a signal, e.g. a segfault) fails the test like
+a traceback does. Commands that stop before Chroma opens anything (a foreign folder, a
+file, an index of an earlier version), or that read a copy this process made and damaged
+in Python, run in this process (``run_here``): each separate process costs about 2 s of
+CPU (interpreter, chromadb's import), and what those tests check is the message.
 """
 
 from __future__ import annotations
@@ -10,7 +14,9 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -21,7 +27,7 @@ from assistant.documents import load_article
 from assistant.embeddings import TokenAwareEmbeddings, load_embeddings
 from assistant.index import EMBED_BATCH, IndexStore
 
-from conftest import PACED, cli_args, copy_index, copy_sources, run_assistant, seed_files, stored_vector_count
+from conftest import PACED, cli_args, copy_index, copy_sources, invoke, run_assistant, seed_files, stored_vector_count
 
 QUESTION = "Combien coûte ChatGPT Enterprise aux agences fédérales ?"
 
@@ -58,6 +64,13 @@ def lock_is_held(index_dir: Path) -> bool:
         return True
     probe.release()
     return False
+
+
+def run_here(*args: str) -> subprocess.CompletedProcess[str]:
+    """``assistant ARGS`` in this process (click's runner), reported as a finished process would be;
+    an exception that escapes the command's edge fails the test as the traceback would."""
+    result = invoke(list(args))
+    return subprocess.CompletedProcess(list(args), result.exit_code, result.stdout, result.stderr)
 
 
 def assert_clean_failure(result, *fragments: str) -> None:  # noqa: ANN001 - CompletedProcess
@@ -171,13 +184,15 @@ def damaged_copy(seed_index: Config, tmp_path: Path) -> Config:
     )
 
 
-def every_command_fails_cleanly(config: Config, *fragments: str) -> None:
+def every_command_fails_cleanly(
+    config: Config, *fragments: str, run: Callable[..., subprocess.CompletedProcess[str]] = run_assistant
+) -> None:
     for args in (
         cli_args(config, "index"),
         cli_args(config, "search", QUESTION),
         cli_args(config, "status"),
     ):
-        assert_clean_failure(run_assistant(*args), *fragments)
+        assert_clean_failure(run(*args), *fragments)
 
 
 def test_an_index_of_the_previous_version_is_refused_with_the_upgrade_command(tmp_path: Path) -> None:
@@ -185,7 +200,7 @@ def test_an_index_of_the_previous_version_is_refused_with_the_upgrade_command(tm
     config.index_dir.mkdir()
     (config.index_dir / "catalog.json").write_text("{}")
     for args in (cli_args(config, "search", QUESTION), cli_args(config, "status")):
-        assert_clean_failure(run_assistant(*args), "earlier version", f"assistant index --index {config.index_dir}")
+        assert_clean_failure(run_here(*args), "earlier version", f"assistant index --index {config.index_dir}")
 
 
 def test_foreign_folder_is_refused_and_never_wiped(seed_index: Config, tmp_path: Path) -> None:
@@ -194,9 +209,9 @@ def test_foreign_folder_is_refused_and_never_wiped(seed_index: Config, tmp_path:
     (config.index_dir / "notes.txt").write_text("my own notes")
     (config.index_dir / "photos" / "cat.jpg").write_bytes(b"\xff\xd8\xff")
     every_command_fails_cleanly(
-        config, "not part of an assistant index (notes.txt, photos)", "assistant index --index NEW_FOLDER",
+        config, "not part of an assistant index (notes.txt, photos)", "assistant index --index NEW_FOLDER", run=run_here,
     )
-    assert_clean_failure(run_assistant(*cli_args(config, "index", "--rebuild")), "move those away first")
+    assert_clean_failure(run_here(*cli_args(config, "index", "--rebuild")), "move those away first")
     assert (config.index_dir / "notes.txt").read_text() == "my own notes"
     assert (config.index_dir / "photos" / "cat.jpg").exists()
 
@@ -204,7 +219,7 @@ def test_foreign_folder_is_refused_and_never_wiped(seed_index: Config, tmp_path:
 def test_index_path_that_is_a_file(tmp_path: Path) -> None:
     config = Config(sources_dir=copy_sources(tmp_path / "sources"), index_dir=tmp_path / "index.txt")
     config.index_dir.write_text("not a folder")
-    every_command_fails_cleanly(config, "is a file, not an index folder")
+    every_command_fails_cleanly(config, "is a file, not an index folder", run=run_here)
 
 
 def test_lost_records_are_reported_by_status_and_repaired_by_a_plain_index(seed_index: Config, tmp_path: Path) -> None:
@@ -216,11 +231,11 @@ def test_lost_records_are_reported_by_status_and_repaired_by_a_plain_index(seed_
     lost_ids = store._col("chunks").get(where={"article_id": lost_chunks.article_id}, include=[])["ids"]
     store._col("chunks").delete(ids=lost_ids[:1])
 
-    status = run_assistant(*cli_args(config, "status"))
+    status = run_here(*cli_args(config, "status"))
     assert_clean_failure(status, lost_text.source, lost_chunks.source, f"assistant index --index {config.index_dir}")
     assert "--rebuild" not in status.stderr  # the advice never empties the index
 
-    repaired = run_assistant(*cli_args(config, "index", "--json"))
+    repaired = run_here(*cli_args(config, "index", "--json"))
     assert repaired.returncode == 0, repaired.stderr[-2000:]
     report = json.loads(repaired.stdout)
     assert sorted(report["repaired"]) == sorted([lost_text.source, lost_chunks.source])
@@ -248,12 +263,12 @@ def test_the_status_of_a_sound_index_counts_records_instead_of_listing_them(
 
 def test_a_damaged_lexical_cache_is_rebuilt_from_the_store(seed_index: Config, tmp_path: Path) -> None:
     config = damaged_copy(seed_index, tmp_path)
-    search = run_assistant(*cli_args(config, "search", QUESTION, "--json"))  # builds the cache
+    search = run_here(*cli_args(config, "search", QUESTION, "--json"))  # builds the cache
     assert search.returncode == 0, search.stderr[-2000:]
     for path in (config.index_dir / "cache").rglob("*"):
         if path.is_file():
             path.write_bytes(b"\x00garbage")
-    again = run_assistant(*cli_args(config, "search", QUESTION, "--json"))
+    again = run_here(*cli_args(config, "search", QUESTION, "--json"))
     assert again.returncode == 0, again.stderr[-2000:]
     assert json.loads(again.stdout) == json.loads(search.stdout)
 
