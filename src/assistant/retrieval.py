@@ -15,7 +15,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Generic, TypeVar
 
@@ -24,16 +24,17 @@ import numpy as np
 from .config import Config
 from .embeddings import TokenAwareEmbeddings, load_embeddings
 from .errors import IndexCorruptError
-from .lexical import LexicalIndex, weighted_coverage
+from .lexical import LexicalIndex
 from .models import Passage
 from .overlay import Overlay
+from .ranker import CandidateInfo, PassageRanker, QuestionInfo, feature_rows, load_ranker, question_info
 from .store import ArticleRecord, ArticleSentences, ChunkRecord, Generation, open_store
 from .store.protocol import StoredChunk
 from .store.folder import check_folder
 from .store.heads_cache import HeadsCache
 from .store.lexical_cache import open_lexical, sync_lexical, sync_lexical_changes
 from .store.updater import check_settings
-from .text import detect_language, lexical_tokens
+from .text import detect_language
 
 RRF_K = 60
 CANDIDATES = 40  # per retriever, before fusion
@@ -42,10 +43,9 @@ LEXICAL_WEIGHT = 1.0
 # A question in another language than the article shares few stems with it;
 # its BM25 hits are then mostly names and numbers, so they count less.
 CROSS_LANGUAGE_LEXICAL_WEIGHT = 0.3
-# Re-scoring of the fused candidates. Weights fitted on one random half of the
-# piaf-fr questions and checked on the other half (hit@1 0.72 -> 0.79; see README).
+# The top fused candidates are re-scored by the passage ranker (ranker.py: fitted weights,
+# or the hand mix without its file).
 RESCORE_CANDIDATES = 30
-W_RRF, W_PASSAGE_COS, W_COVERAGE, W_SENTENCE_COS = 30.0, 4.0, 1.0, 6.0
 # How often a reader asks the store whether the generation changed (one small read).
 GENERATION_CHECK_S = 0.5
 CACHED_ARTICLES = 512  # texts and sentence vectors kept in memory
@@ -101,6 +101,7 @@ class Retriever:
         self._vectors_loaded = threading.Event()  # set once the chunk vectors' load has ended (or failed)
         self._vectors_load_started = False
         self._vectors_lock = threading.Lock()  # two first questions at once start one load
+        self.ranker: PassageRanker = load_ranker()
 
     def _start_loading_vectors(self) -> None:
         """At the first view, Chroma loads the chunk vectors in a thread of its own: its Rust code
@@ -278,10 +279,11 @@ class Retriever:
             self._stored.put(chunk.record.chunk_id, chunk)
         return found
 
-    def search(self, question: str, k: int, query_vector: np.ndarray | None = None) -> list[Passage]:
+    def candidates(self, question: str, query_vector: np.ndarray | None = None) -> Candidates | None:
+        """The fused candidates of a question with their re-ranking feature rows (None: nothing indexed)."""
         view = self.snapshot()
         if not view.live:
-            return []
+            return None
         qlang = detect_language(question, default="en")
         qvec = self.embedder.query_vector(question) if query_vector is None else query_vector
         lexical = view.lexical.search(question, CANDIDATES)  # before the wait: it needs no Chroma
@@ -293,41 +295,66 @@ class Retriever:
         for cid, chunk in stored.items():
             self._chunks.put(cid, chunk.record)
         fused: dict[str, float] = {}
+        dense_rank: dict[str, int] = {}
         for rank, (cid, _) in enumerate(c for c in dense if c[0] in stored):
             fused[cid] = fused.get(cid, 0.0) + DENSE_WEIGHT / (RRF_K + rank)
+            dense_rank[cid] = rank
+        lexical_rank: dict[str, int] = {}
         for rank, (cid, _) in enumerate(lexical):
             if cid not in stored:
                 continue
             weight = LEXICAL_WEIGHT if stored[cid].record.lang == qlang else CROSS_LANGUAGE_LEXICAL_WEIGHT
             fused[cid] = fused.get(cid, 0.0) + weight / (RRF_K + rank)
+            lexical_rank[cid] = rank
         lexical_scores = dict(lexical)
-        candidates = sorted(fused, key=lambda cid: -fused[cid])[:RESCORE_CANDIDATES]
-        sentences = self._sentences_of([stored[c].record.article_id for c in candidates])
-        weights: dict[str, dict[str, float]] = {}
-        scored = []
-        for cid in candidates:
+        chosen = sorted(fused, key=lambda cid: -fused[cid])[:RESCORE_CANDIDATES]
+        sentences = self._sentences_of([stored[c].record.article_id for c in chosen])
+        infos = []
+        for cid in chosen:
             chunk = stored[cid]
-            rec, lang = chunk.record, chunk.record.lang
-            if lang not in weights:
-                weights[lang] = view.lexical.idf(lang, sorted(set(lexical_tokens(question, lang))))
+            rec = chunk.record
             cos = float(chunk.vector @ qvec) if chunk.vector is not None else 0.0
-            sentence_cos = _best_sentence_cos(sentences.get(rec.article_id), rec, qvec, default=cos)
-            head = view.live[rec.article_id]
-            coverage = weighted_coverage(weights[lang], set(lexical_tokens(head.title + " " + chunk.text, lang)))
-            score = W_RRF * fused[cid] + W_PASSAGE_COS * cos + W_COVERAGE * coverage + W_SENTENCE_COS * sentence_cos
-            scored.append((score, cid, cos))
-        scored.sort(key=lambda x: -x[0])
-        return [
-            _passage(view.live[stored[cid].record.article_id], stored[cid].record, stored[cid].text, score, cos, lexical_scores.get(cid, 0.0))
-            for score, cid, cos in scored[:k]
+            texts, sims = _sentences_within(sentences.get(rec.article_id), rec, chunk.text, qvec)
+            infos.append(CandidateInfo(
+                rec.article_id, rec.lang, view.live[rec.article_id].title, chunk.text, fused[cid], dense_rank.get(cid),
+                lexical_rank.get(cid), lexical_scores.get(cid, 0.0), cos, texts, sims,
+            ))
+        q = question_info(question, qlang, [i.lang for i in infos], view.lexical.idf)
+        passages = [
+            _passage(view.live[stored[cid].record.article_id], stored[cid].record, stored[cid].text, 0.0, info.cos, info.lexical_score)
+            for cid, info in zip(chosen, infos)
         ]
+        return Candidates(q, passages, infos, feature_rows(q, infos))
+
+    def search(self, question: str, k: int, query_vector: np.ndarray | None = None) -> list[Passage]:
+        found = self.candidates(question, query_vector)
+        if found is None or not found.passages:
+            return []
+        scores = self.ranker.scores(found.rows, found.question.lang)
+        order = np.argsort(-scores, kind="stable")[:k]
+        return [replace(found.passages[i], score=float(scores[i])) for i in order]
 
 
-def _best_sentence_cos(sentences: ArticleSentences | None, rec: ChunkRecord, qvec: np.ndarray, default: float) -> float:
+@dataclass(frozen=True)
+class Candidates:
+    """The re-scored candidates of one search, in fused order, with their feature rows."""
+
+    question: QuestionInfo
+    passages: list[Passage]  # score 0 until ranked
+    infos: list[CandidateInfo]
+    rows: np.ndarray  # one row of ranker.RANKER_FEATURES per passage
+
+
+def _sentences_within(sentences: ArticleSentences | None, rec: ChunkRecord, text: str, qvec: np.ndarray
+                      ) -> tuple[tuple[str, ...], np.ndarray]:
+    """The texts and e5 cosines of the stored sentences inside a chunk (none stored: empty)."""
     if sentences is None:
-        return default
+        return (), np.zeros(0)
     rows = sentences.within(rec.start, rec.end)
-    return float((sentences.vectors[rows] @ qvec).max()) if len(rows) else default
+    if not len(rows):
+        return (), np.zeros(0)
+    texts = tuple(text[int(s) - rec.start : int(e) - rec.start] for s, e in sentences.spans[rows])
+    return texts, (sentences.vectors[rows] @ qvec).astype(np.float64)
 
 
 def _passage(head: ArticleRecord, rec: ChunkRecord, text: str, score: float, dense: float, lexical: float) -> Passage:
