@@ -1,19 +1,26 @@
 #!/usr/bin/env python
 """Fit the passage ranker (``src/assistant/passage_ranker.json``) on the benchmarks' training questions.
 
-    .venv/bin/python scripts/train_ranker.py --bench ../shared/bench
+    .venv/bin/python scripts/train_ranker.py --bench ../shared/bench            # writes the file: the retriever uses it
+    .venv/bin/python scripts/train_ranker.py --bench ../shared/bench --dry-run  # compare only
+
+Without that file the retriever keeps the hand-fitted mix (``ranker.hand_mix``); none is
+bundled, see the README's "Retrieval: what was tried" for why.
 
 Steps (seed 13): every answerable ``train.jsonl`` question of piaf-fr and squad2-en
 is searched in its set's index (``reports/bench/<set>/index``, built by
 ``scripts/bench.py``) through ``Retriever.candidates``, the run-time code: its top
 fused candidates and their feature rows (``assistant.ranker``), each labelled by
 whether it holds one of the question's evidence excerpts (the benchmark's "hit").
-Rows are cached under ``reports/ranker/``. A conditional logit (the softmax share
-of the hits among a question's candidates, L2-penalised) is fitted per question
-language; 5-fold cross-validation grouped by article (squad2-en's questions come
-from eight articles) gives the out-of-fold hit@1 / hit@5 against the hand-fitted
-mix, then the model is fitted on all the training questions. The dev questions
-(``qa.jsonl``) are scored with it and printed, never fitted on.
+The candidates are cached under ``reports/ranker/`` (the rows are computed again at
+each load, so a new feature needs no new search). A conditional logit (the softmax
+share of the hits among a question's candidates, L2-penalised) is fitted for each
+variant (feature set; one weight set or one per ranking language); 5-fold
+cross-validation grouped by article (squad2-en's questions come from eight
+articles) gives the out-of-fold hit@1 / hit@5 against the hand-fitted mix, the
+variant with the best mean out-of-fold hit@1 is fitted on all the training
+questions and its weights scaled to the hand mix's score gaps (``rescaled``). The
+dev questions (``qa.jsonl``) are scored and printed, never fitted on.
 """
 
 from __future__ import annotations
@@ -34,7 +41,10 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 from assistant import Assistant, Config  # noqa: E402
 from assistant.evaluate import contains_evidence, load_testset  # noqa: E402
-from assistant.ranker import DEFAULT_RANKER_PATH, RANKER_FEATURES, PassageRanker, hand_mix  # noqa: E402
+from assistant.ranker import (  # noqa: E402
+    DEFAULT_RANKER_PATH, RANKER_FEATURES, CandidateInfo, PassageRanker, QuestionInfo, feature_rows, hand_mix,
+    ranking_language,
+)
 
 SEED = 13
 FOLDS = 5
@@ -49,17 +59,23 @@ class Question:
     set: str
     split: str  # train | dev
     id: str
-    lang: str
+    lang: str  # the ranking language (ranker.ranking_language)
     group: str  # its article: folds never split one
-    rows: np.ndarray  # candidates x features, in fused order
+    info: QuestionInfo
+    candidates: list[CandidateInfo]  # in fused order
     labels: np.ndarray  # candidate holds an evidence excerpt
+    rows: np.ndarray | None = None  # candidates x features: computed at load, so that new features need no new search
 
 
 def collect(bench: Path, name: str, split: str) -> list[Question]:
     path = CACHE / f"{name}-{split}.pkl"
     if path.exists():
         with path.open("rb") as fh:
-            return pickle.load(fh)
+            questions = pickle.load(fh)
+        for q in questions:
+            q.rows = feature_rows(q.info, q.candidates)
+            q.lang = ranking_language(q.candidates, q.info.lang)
+        return questions
     from answerer_data import query_vectors
 
     cases, problems = load_testset(bench / name / ("train.jsonl" if split == "train" else "qa.jsonl"))
@@ -78,10 +94,13 @@ def collect(bench: Path, name: str, split: str) -> list[Question]:
             continue
         labels = np.array([contains_evidence(p.text, case.evidence) for p in found.passages], dtype=bool)
         out.append(Question(name, split, case.id, found.question.lang, sorted(case.expected_sources)[0] if case.expected_sources else case.id,
-                            found.rows, labels))
+                            found.question, found.infos, labels))
     CACHE.mkdir(parents=True, exist_ok=True)
     with path.open("wb") as fh:
         pickle.dump(out, fh)
+    for q in out:
+        q.rows = feature_rows(q.info, q.candidates)
+        q.lang = ranking_language(q.candidates, q.info.lang)
     return out
 
 
@@ -172,17 +191,21 @@ def out_of_fold(questions: list[Question], folds: np.ndarray, features: np.ndarr
     return out
 
 
-def score_scale(model: PassageRanker, questions: list[Question]) -> float:
-    """The factor that gives the new scores the mean gap between the best passage and the next
-    ANSWER_PASSAGES - 1 that the hand mix had: the answerer's ``passage_score_gap`` was fitted on it."""
-    old, new = hand_mix(), []
-    gaps_old, gaps_new = [], []
-    for q in questions:
-        for ranker, gaps in ((old, gaps_old), (model, gaps_new)):
-            s = np.sort(ranker.scores(q.rows, q.lang))[::-1][:ANSWER_PASSAGES]
-            gaps.extend(s[0] - s[1:])
-    del new
-    return float(np.mean(gaps_old) / max(np.mean(gaps_new), 1e-9))
+def rescaled(model: PassageRanker, questions: list[Question]) -> PassageRanker:
+    """Each language's weights times the factor that gives its scores the mean gap between the best
+    passage and the next ANSWER_PASSAGES - 1 that the hand mix had on that language's questions: the
+    answerer's ``passage_score_gap`` was fitted on those gaps ("*": all the questions)."""
+    old = hand_mix()
+    coef = {}
+    for lang, weights in model.coef.items():
+        qs = [q for q in questions if lang in ("*", q.lang)]
+        gaps_old, gaps_new = [], []
+        for q in qs:
+            for scores, gaps in ((old.scores(q.rows, q.lang), gaps_old), (model.scores(q.rows, lang), gaps_new)):
+                s = np.sort(scores)[::-1][:ANSWER_PASSAGES]
+                gaps.extend(s[0] - s[1:])
+        coef[lang] = weights * float(np.mean(gaps_old) / max(np.mean(gaps_new), 1e-9))
+    return PassageRanker(model.features, model.mean, model.scale, coef, model.provenance)
 
 
 # --- main -------------------------------------------------------------------------
@@ -192,8 +215,8 @@ VARIANTS: dict[str, tuple[tuple[str, ...], bool]] = {
     # name: (features used, per-language weights)
     "four, joint": (("rrf", "cos", "coverage", "sentence_cos"), False),
     "four, per language": (("rrf", "cos", "coverage", "sentence_cos"), True),
-    "all, joint": (RANKER_FEATURES, False),
-    "all, per language": (RANKER_FEATURES, True),
+    "seven, joint": (RANKER_FEATURES, False),
+    "seven, per language": (RANKER_FEATURES, True),
 }
 
 
@@ -226,8 +249,8 @@ def main(argv: list[str] | None = None) -> int:
             best = (key, name, model)
     assert best is not None
     _, name, model = best
-    scale = score_scale(model, train)
-    model = PassageRanker(model.features, model.mean, model.scale, model.coef, scale, {
+    model = rescaled(model, train)
+    model = PassageRanker(model.features, model.mean, model.scale, model.coef, {
         "script": "scripts/train_ranker.py", "seed": SEED, "folds": FOLDS, "variant": name,
         "data": "answerable train.jsonl questions of piaf-fr and squad2-en", "out_of_fold": report[name]["out_of_fold"],  # type: ignore[index]
     })

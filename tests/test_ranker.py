@@ -10,10 +10,9 @@ import pytest
 
 from assistant.errors import ConfigError
 from assistant.ranker import (
-    RANKER_FEATURES, CandidateInfo, PassageRanker, QuestionInfo, bigram_share, feature_rows, hand_mix, load_ranker,
-    proximity, question_info, ranker_from_dict,
+    RANKER_FEATURES, CandidateInfo, PassageRanker, QuestionInfo, feature_rows, hand_mix, load_ranker, proximity,
+    question_info, ranker_from_dict, ranking_language,
 )
-from assistant.text import lexical_tokens
 
 
 def column(rows: np.ndarray, name: str) -> np.ndarray:
@@ -33,14 +32,6 @@ def candidate(text: str, sentences: tuple[str, ...] = (), lang: str = "fr", arti
     return CandidateInfo(**values)  # type: ignore[arg-type]
 
 
-def test_bigram_share_counts_neighbouring_pairs_in_either_order() -> None:
-    q = lexical_tokens("prix Nobel de physique", "fr")
-    assert bigram_share(q, lexical_tokens("Il reçoit le prix Nobel de physique en 1921.", "fr")) == 1.0
-    assert bigram_share(q, lexical_tokens("Nobel remet un prix de physique.", "fr")) == 0.0
-    assert bigram_share(["nobel", "prix"], ["prix", "nobel"]) == 1.0
-    assert bigram_share(["seul"], ["seul", "mot"]) == 0.0
-
-
 def test_proximity_prefers_terms_close_together() -> None:
     terms = {"a", "b"}
     assert proximity(terms, ["a", "b", "x", "x", "x"]) == 1.0
@@ -49,25 +40,29 @@ def test_proximity_prefers_terms_close_together() -> None:
     assert proximity(terms, ["a", "x"]) == 0.0  # one term alone says nothing of closeness
 
 
-def test_feature_rows_reward_the_sentence_that_holds_the_question() -> None:
+def test_feature_rows_read_the_coverage_of_the_closest_sentence() -> None:
     q = info("Combien d'éoliennes flottantes compte le parc de Lorient ?")
-    together = candidate("x", ("Le parc de Lorient compte 62 éoliennes flottantes.", "Il fait beau."))
-    apart = candidate("x", ("Le parc de Lorient est vaste.", "On y compte des éoliennes flottantes."))
-    rows = feature_rows(q, [together, apart])
-    assert column(rows, "sentence_coverage")[0] > column(rows, "sentence_coverage")[1]
-    assert column(rows, "pair_coverage")[1] == pytest.approx(column(rows, "pair_coverage")[0])
+    sentences = ("Le parc de Lorient compte 62 éoliennes flottantes.", "Il fait beau à Lorient.")
+    close = candidate(" ".join(sentences), sentences, sentence_cos=np.array([0.9, 0.7]))
+    far = candidate(" ".join(sentences), sentences, sentence_cos=np.array([0.7, 0.9]))
+    rows = feature_rows(q, [close, far])
+    assert column(rows, "closest_sentence_coverage")[0] > column(rows, "closest_sentence_coverage")[1]
+    assert column(rows, "coverage")[0] == column(rows, "coverage")[1]  # the same passage text
+    assert list(column(rows, "second_sentence_cos")) == [0.7, 0.7]
 
 
-def test_feature_rows_see_the_asked_type_and_the_article_share() -> None:
-    q = info("En quelle année le parc ouvrira-t-il ?")
-    rows = feature_rows(q, [
-        candidate("Le parc ouvrira en 2026.", article="a"),
-        candidate("Le parc ouvrira bientôt.", article="a"),
-        candidate("Le parc ouvrira bientôt.", article="b"),
-    ])
-    assert list(column(rows, "type_present")) == [1.0, 0.0, 0.0]
-    assert column(rows, "article_share")[0] == pytest.approx(2 / 3)
-    assert column(rows, "article_share")[2] == pytest.approx(1 / 3)
+def test_a_passage_without_stored_sentences_stands_for_its_sentence() -> None:
+    q = info("parc éolien de Lorient")
+    c = candidate("Le parc éolien de Lorient.", (), cos=0.83, sentence_cos=np.zeros(0))
+    rows = feature_rows(q, [c])
+    assert column(rows, "sentence_cos")[0] == column(rows, "second_sentence_cos")[0] == 0.83
+    assert column(rows, "closest_sentence_coverage")[0] == column(rows, "coverage")[0] == 1.0
+
+
+def test_the_ranking_language_is_that_of_most_candidates() -> None:
+    cands = [candidate("a", lang="fr"), candidate("b", lang="fr"), candidate("c", lang="en")]
+    assert ranking_language(cands, "en") == "fr"
+    assert ranking_language([], "en") == "en"
 
 
 def test_hand_mix_is_the_earlier_formula() -> None:
@@ -83,14 +78,14 @@ def test_ranker_file_round_trip_and_language_weights(tmp_path: Path) -> None:
     n = len(RANKER_FEATURES)
     en = np.zeros(n)
     en[RANKER_FEATURES.index("cos")] = 1.0
-    ranker = PassageRanker(RANKER_FEATURES, np.zeros(n), np.ones(n), {"*": -en, "en": en}, 2.0, {"seed": 13})
+    ranker = PassageRanker(RANKER_FEATURES, np.zeros(n), np.ones(n), {"*": -en, "en": 2 * en}, {"seed": 13})
     path = tmp_path / "ranker.json"
     ranker.save(path)
     back = load_ranker(path)
     rows = np.zeros((2, n))
     rows[:, RANKER_FEATURES.index("cos")] = (0.5, 0.9)
     assert list(back.scores(rows, "en")) == pytest.approx([1.0, 1.8])
-    assert list(back.scores(rows, "de")) == pytest.approx([-1.0, -1.8])  # any other language: "*"
+    assert list(back.scores(rows, "de")) == pytest.approx([-0.5, -0.9])  # any other language: "*"
 
 
 def test_a_ranker_file_of_other_features_is_refused_with_a_fix(tmp_path: Path) -> None:
@@ -124,11 +119,11 @@ def test_the_retriever_orders_passages_by_its_ranker(tmp_path: Path) -> None:
     retriever = Retriever(config)
     n = len(RANKER_FEATURES)
     lexical_only = np.zeros(n)
-    lexical_only[RANKER_FEATURES.index("lexical_score")] = 1.0
+    lexical_only[RANKER_FEATURES.index("coverage")] = 1.0
     retriever.ranker = PassageRanker(RANKER_FEATURES, np.zeros(n), np.ones(n), {"*": lexical_only})
     found = retriever.candidates("tonne de miel des ruches")
     assert found is not None and len(found.passages) == len(found.rows)
     passages = retriever.search("tonne de miel des ruches", 3)
     assert passages[0].source == "miel.txt"
     assert [p.score for p in passages] == sorted((p.score for p in passages), reverse=True)
-    assert passages[0].score == pytest.approx(1.0)  # the best BM25 passage's normalised score
+    assert passages[0].score == pytest.approx(1.0)  # it holds every term of the question

@@ -2,14 +2,16 @@
 
 The retriever fuses BM25 and e5 by RRF, then re-scores the top candidates. Each
 candidate gets a row of :data:`RANKER_FEATURES`, computed from what the search
-already holds (the fused score, the two ranks, the passage and sentence cosines,
-the passage's text and title): no model is run per candidate, only stemming
-(cached) and numpy. A :class:`PassageRanker` turns the rows into scores:
-standardised features times one weight vector per question language.
+already holds (the fused score, the passage and sentence cosines, the passage's
+text and title): no model is run per candidate, only stemming (cached) and numpy.
+A :class:`PassageRanker` turns the rows into scores: standardised features times
+one weight vector per ranking language (that of most candidates).
 
-The bundled weights (``passage_ranker.json`` beside this module) are fitted by
-``scripts/train_ranker.py`` on the benchmarks' ``train.jsonl`` questions. Without
-a file the hand-fitted mix of the first rounds is used (:func:`hand_mix`).
+Fitted weights (``passage_ranker.json`` beside this module, written by
+``scripts/train_ranker.py`` from the benchmarks' ``train.jsonl`` questions) replace
+the hand-fitted mix of the first rounds (:func:`hand_mix`) when the file is there.
+None is bundled: the fitted ranker raised squad2-en's hit@1 but lowered its answers
+(README, "Retrieval: what was tried").
 """
 
 from __future__ import annotations
@@ -24,7 +26,6 @@ from typing import Any
 
 import numpy as np
 
-from .answer_types import OTHER, holds, question_type
 from .errors import ConfigError
 from .lexical import weighted_coverage
 from .text import lexical_tokens
@@ -33,23 +34,16 @@ DEFAULT_RANKER_PATH = Path(__file__).with_name("passage_ranker.json")
 FORMAT_VERSION = 1
 RRF_SCALE = 60.0  # the fused score times RRF's k: about 1 for a passage first in one list
 
+# Chosen by forward selection on the out-of-fold hit@1 of the training questions (README, "Retrieval:
+# what was tried"); the features that did not earn their place are listed there.
 RANKER_FEATURES = (
     "rrf",  # fused RRF score (x RRF_SCALE)
     "cos",  # e5 cosine of the passage
     "coverage",  # IDF-weighted share of the question's terms in title + passage
     "sentence_cos",  # e5 cosine of the passage's closest sentence
     "second_sentence_cos",  # ... and of its second closest (an answer often spans two)
-    "dense_rr",  # 1 / (1 + rank) in the dense list, 0 if absent
-    "lexical_rr",  # the same in the BM25 list
-    "lexical_score",  # BM25 score over the best BM25 score of the question
-    "sentence_coverage",  # the best single sentence's weighted coverage
-    "pair_coverage",  # the best two neighbouring sentences' weighted coverage
-    "title_coverage",  # the title's weighted coverage
-    "bigram_share",  # share of the question's neighbouring term pairs found side by side
+    "closest_sentence_coverage",  # weighted coverage of that closest sentence: both signals in one place
     "proximity",  # matched terms over the length of the shortest span holding them all
-    "type_present",  # the question asks a number/date/name/place and the passage holds one beyond its words
-    "article_share",  # share of the candidates' fused score held by this passage's article
-    "lang_match",  # passage in the question's language
 )
 
 
@@ -59,7 +53,6 @@ class QuestionInfo:
 
     text: str
     lang: str
-    kind: str  # answer_types.question_type
     stems: dict[str, tuple[str, ...]]  # passage language -> the question's stems, in order
     weights: dict[str, dict[str, float]]  # passage language -> IDF weight per stem
 
@@ -85,53 +78,41 @@ def question_info(question: str, lang: str, langs: Sequence[str], idf) -> Questi
     """``idf(lang, stems)`` gives the index's weights (``LexicalIndex.idf``)."""
     stems = {pl: tuple(lexical_tokens(question, pl)) for pl in dict.fromkeys(langs)}
     weights = {pl: idf(pl, sorted(set(s))) for pl, s in stems.items()}
-    return QuestionInfo(question, lang, question_type(question), stems, weights)
+    return QuestionInfo(question, lang, stems, weights)
 
 
 def feature_rows(q: QuestionInfo, cands: Sequence[CandidateInfo]) -> np.ndarray:
     rows = np.zeros((len(cands), len(RANKER_FEATURES)), dtype=np.float64)
-    total_fused = sum(c.fused for c in cands) or 1.0
-    by_article: dict[str, float] = {}
-    for c in cands:
-        by_article[c.article_id] = by_article.get(c.article_id, 0.0) + c.fused
     for i, c in enumerate(cands):
         weights = q.weights.get(c.lang, {})
-        qstems = q.stems.get(c.lang, ())
         passage_seq = lexical_tokens(c.text, c.lang)
-        title_stems = set(lexical_tokens(c.title, c.lang))
-        sent_stems = [set(lexical_tokens(s, c.lang)) for s in c.sentences]
-        sims = np.sort(c.sentence_cos)[::-1] if len(c.sentence_cos) else np.array([c.cos])
-        sent_cov = max((weighted_coverage(weights, s) for s in sent_stems), default=0.0)
-        pair_cov = max((weighted_coverage(weights, a | b) for a, b in zip(sent_stems, sent_stems[1:])), default=sent_cov)
+        held = set(lexical_tokens(c.title, c.lang)) | set(passage_seq)
+        if len(c.sentence_cos):
+            order = np.argsort(-c.sentence_cos, kind="stable")
+            closest = set(lexical_tokens(c.sentences[order[0]], c.lang))
+            best, second = float(c.sentence_cos[order[0]]), float(c.sentence_cos[order[min(1, len(order) - 1)]])
+        else:  # no sentence stored: the passage stands for its sentences
+            closest, best, second = held, c.cos, c.cos
         rows[i] = (
             c.fused * RRF_SCALE,
             c.cos,
-            weighted_coverage(weights, title_stems | set(passage_seq)),
-            float(sims[0]),
-            float(sims[1]) if len(sims) > 1 else float(sims[0]),
-            0.0 if c.dense_rank is None else 1.0 / (1 + c.dense_rank),
-            0.0 if c.lexical_rank is None else 1.0 / (1 + c.lexical_rank),
-            c.lexical_score,
-            sent_cov,
-            max(pair_cov, sent_cov),
-            weighted_coverage(weights, title_stems),
-            bigram_share(qstems, passage_seq),
-            proximity(set(qstems), passage_seq),
-            float(q.kind != OTHER and holds(q.kind, c.text, q.text)),
-            by_article[c.article_id] / total_fused,
-            float(c.lang == q.lang),
+            weighted_coverage(weights, held),
+            best,
+            second,
+            weighted_coverage(weights, closest),
+            proximity(set(q.stems.get(c.lang, ())), passage_seq),
         )
     return rows
 
 
-def bigram_share(question: Sequence[str], passage: Sequence[str]) -> float:
-    """Share of the question's neighbouring stem pairs (stop words left out) that stand side by side
-    in the passage, in either order: "prix Nobel", "Nobel Prize" keep their pair."""
-    pairs = {(a, b) for a, b in zip(question, question[1:]) if a != b}
-    if not pairs:
-        return 0.0
-    held = set(zip(passage, passage[1:]))
-    return sum((a, b) in held or (b, a) in held for a, b in pairs) / len(pairs)
+def ranking_language(cands: Sequence[CandidateInfo], default: str) -> str:
+    """The language whose weights rank these candidates: that of most of them (the archive's, for the
+    question at hand), not the question's: features such as the coverage behave after the passages'
+    language, and a French question that reads as English to the stop-word vote keeps French weights."""
+    counts: dict[str, int] = {}
+    for c in cands:
+        counts[c.lang] = counts.get(c.lang, 0) + 1
+    return max(counts, key=lambda k: counts[k]) if counts else default
 
 
 def proximity(terms: set[str], passage: Sequence[str]) -> float:
@@ -156,26 +137,25 @@ def proximity(terms: set[str], passage: Sequence[str]) -> float:
 
 @dataclass(frozen=True)
 class PassageRanker:
-    """Linear scores of standardised feature rows; one weight vector per question language ("*": any other)."""
+    """Linear scores of standardised feature rows; one weight vector per ranking language ("*": any other)."""
 
     features: tuple[str, ...]
     mean: np.ndarray
     scale: np.ndarray
+    # The fitted weights, each language's scaled so that the gaps between its top passages' scores keep
+    # the mean the answerer's ``passage_score_gap`` feature was fitted on (scripts/train_ranker.py).
     coef: dict[str, np.ndarray]
-    # The scores are multiplied by this, so that the gaps between the top passages keep the spread
-    # the answerer's ``passage_score_gap`` feature was fitted on (see scripts/train_ranker.py).
-    score_scale: float = 1.0
     provenance: dict[str, Any] | None = None
 
     def scores(self, rows: np.ndarray, lang: str) -> np.ndarray:
         coef = self.coef.get(lang, self.coef["*"])
-        return self.score_scale * (((rows - self.mean) / self.scale) @ coef)
+        return ((rows - self.mean) / self.scale) @ coef
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "format": FORMAT_VERSION, "features": list(self.features), "mean": self.mean.tolist(),
             "scale": self.scale.tolist(), "coef": {k: v.tolist() for k, v in self.coef.items()},
-            "score_scale": self.score_scale, "provenance": self.provenance or {},
+            "provenance": self.provenance or {},
         }
 
     def save(self, path: Path) -> None:
@@ -188,7 +168,7 @@ def hand_mix() -> PassageRanker:
     coef = np.zeros(n)
     for name, w in (("rrf", 30.0 / RRF_SCALE), ("cos", 4.0), ("coverage", 1.0), ("sentence_cos", 6.0)):
         coef[RANKER_FEATURES.index(name)] = w
-    return PassageRanker(RANKER_FEATURES, np.zeros(n), np.ones(n), {"*": coef}, 1.0, {"source": "hand-fitted"})
+    return PassageRanker(RANKER_FEATURES, np.zeros(n), np.ones(n), {"*": coef}, {"source": "hand-fitted"})
 
 
 def ranker_from_dict(data: dict[str, Any]) -> PassageRanker:
@@ -202,7 +182,7 @@ def ranker_from_dict(data: dict[str, Any]) -> PassageRanker:
         raise ValueError("the weights need a '*' entry and one weight per feature")
     return PassageRanker(
         features, np.asarray(data["mean"], dtype=np.float64), np.asarray(data["scale"], dtype=np.float64), coef,
-        float(data.get("score_scale", 1.0)), dict(data.get("provenance", {})),
+        dict(data.get("provenance", {})),
     )
 
 

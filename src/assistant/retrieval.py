@@ -1,6 +1,6 @@
 """Hybrid retrieval: dense (Chroma, the index's embedder) + BM25, fused by weighted RRF,
-then the fused candidates re-scored with the e5 similarity of the passage and of
-its closest sentence, and the share of the question's terms the passage holds.
+then the fused candidates re-scored (``ranker.py``) with the e5 similarity of the
+passage and of its closest sentence, and the share of the question's terms the passage holds.
 
 A :class:`Retriever` holds one view of the store (its heads and the BM25 cache of
 one generation); it reloads when the store's generation marker changes, so that
@@ -27,7 +27,7 @@ from .errors import IndexCorruptError
 from .lexical import LexicalIndex
 from .models import Passage
 from .overlay import Overlay
-from .ranker import CandidateInfo, PassageRanker, QuestionInfo, feature_rows, load_ranker, question_info
+from .ranker import CandidateInfo, PassageRanker, QuestionInfo, feature_rows, load_ranker, question_info, ranking_language
 from .store import ArticleRecord, ArticleSentences, ChunkRecord, Generation, open_store
 from .store.protocol import StoredChunk
 from .store.folder import check_folder
@@ -330,7 +330,7 @@ class Retriever:
         found = self.candidates(question, query_vector)
         if found is None or not found.passages:
             return []
-        scores = self.ranker.scores(found.rows, found.question.lang)
+        scores = self.ranker.scores(found.rows, ranking_language(found.infos, found.question.lang))
         order = np.argsort(-scores, kind="stable")[:k]
         return [replace(found.passages[i], score=float(scores[i])) for i in order]
 
