@@ -269,3 +269,43 @@ def test_interrupted_first_run_is_resumed_not_refused(seed_index: Config, tmp_pa
     report = IndexStore(config).update()
     assert len(report.added) == 5 and report.chunks_embedded == 0  # every vector was already there
     assert catalog(config).chunks == catalog(seed_index).chunks
+
+
+def test_a_bulk_run_leaves_the_lexical_cache_in_step_and_a_small_one_leaves_it_to_the_readers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A first build (or any run that changes ``BULK_ARTICLES`` articles) indexes its chunks into this
+    machine's lexical cache itself: the first question after it then reads no chunk back from Chroma.
+    A smaller run leaves the cache alone, so that a running page catches up in O(change).
+    The stand-in embedder: what is tested is which process tokenises, not what vectors mean."""
+    import assistant.index as index_module
+    from assistant.retrieval import Retriever
+    from assistant.store.chroma import ChromaStore
+    from assistant.store.lexical_cache import open_lexical
+
+    from conftest import copy_sources
+
+    config = Config(sources_dir=copy_sources(tmp_path / "sources"), index_dir=tmp_path / "index", embedding_model="standin:64")
+    monkeypatch.setattr(index_module, "BULK_ARTICLES", 5)
+    IndexStore(config).update()  # five seeds: a bulk run here
+    live = {a.article_id for a in IndexStore(config).store.heads() if a.live()}
+    cache = open_lexical(config.index_dir, config.collection)
+    assert cache.article_ids() == live and len(live) == 5
+    cache.close()
+
+    def no_reading_back(*_args: object) -> None:
+        raise AssertionError("the first question read chunks back from Chroma for the lexical cache")
+
+    with monkeypatch.context() as m:
+        m.setattr(ChromaStore, "chunks_of", no_reading_back)
+        assert Retriever(config).search("Combien coûte ChatGPT Enterprise ?", 3)
+
+    (config.sources_dir / "new.txt").write_text(NEW_SENTENCE + "\n", encoding="utf-8")
+    report = IndexStore(config).update()  # one article: below the bulk size
+    assert report.added == ["new.txt"]
+    cache = open_lexical(config.index_dir, config.collection)
+    assert cache.article_ids() == live  # left to the readers
+    cache.close()
+    view = Retriever(config).snapshot()  # the reader catches up: the new article's chunks, read back
+    new_id = next(a.article_id for a in IndexStore(config).store.heads() if a.source == "new.txt")
+    assert view.lexical.article_ids() == live | {new_id}
