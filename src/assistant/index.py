@@ -10,6 +10,7 @@ Chroma) is upgraded by the next `assistant index`, reusing its vectors.
 from __future__ import annotations
 
 import shutil
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -142,15 +143,10 @@ class IndexStore:
             return
         live = {h.article_id for h in self._heads_of(generation) if h.live()}
         try:
-            lexical = open_lexical(self.root, self.config.collection)
+            with closing(open_lexical(self.root, self.config.collection)) as lexical:
+                sync_lexical(lexical, self.store, live)
         except (AssistantError, OSError):
-            return
-        try:
-            sync_lexical(lexical, self.store, live)
-        except (AssistantError, OSError):
-            pass
-        finally:
-            lexical.close()
+            pass  # the index itself is written; the next reader catches the cache up
 
     def _heads_of(self, generation: Generation) -> list[ArticleRecord]:
         """This machine's copy of the heads when it is of ``generation``: listing them from Chroma
