@@ -33,6 +33,7 @@ import tantivy
 from filelock import FileLock, Timeout
 
 from .errors import AssistantError, IndexCorruptError, IndexLockedError
+from .glossary import question_tokens
 from .text import lexical_tokens
 
 _LANG = re.compile(r"^[a-z]{2,3}$")  # folder names are built from it: nothing else gets in
@@ -376,7 +377,7 @@ class LexicalIndex:
         with self._reported(), self._lock:
             self._refresh()
             for lang in sorted(self._indexes):
-                tokens = sorted(set(lexical_tokens(question, lang)))
+                tokens = sorted(set(question_tokens(question, lang)))
                 if not tokens:
                     continue
                 index = self._indexes[lang]

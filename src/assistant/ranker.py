@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from .errors import ConfigError
+from .glossary import question_tokens
 from .lexical import weighted_coverage
 from .text import lexical_tokens
 
@@ -76,7 +77,7 @@ class CandidateInfo:
 
 def question_info(question: str, lang: str, langs: Sequence[str], idf) -> QuestionInfo:  # type: ignore[no-untyped-def]
     """``idf(lang, stems)`` gives the index's weights (``LexicalIndex.idf``)."""
-    stems = {pl: tuple(lexical_tokens(question, pl)) for pl in dict.fromkeys(langs)}
+    stems = {pl: question_tokens(question, pl, lang) for pl in dict.fromkeys(langs)}
     weights = {pl: idf(pl, sorted(set(s))) for pl, s in stems.items()}
     return QuestionInfo(question, lang, stems, weights)
 

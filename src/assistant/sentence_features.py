@@ -21,6 +21,7 @@ import numpy as np
 from .answer_types import (
     DATE, NUMBER, OTHER, PERSON, PLACE, asks_negated, count_beside, counted_nouns, holds, question_type, swapped_name,
 )
+from .glossary import question_tokens
 from .lexical import LexicalIndex, weighted_coverage
 from .models import Passage
 from .text import _stemmer, _stopwords, fold, lexical_tokens, sentence_spans
@@ -128,7 +129,7 @@ def candidates(
     for rank, passage in enumerate(passages[:CANDIDATE_PASSAGES]):
         article_id, text = article_text(passage)
         if passage.lang not in weights_by_lang:
-            weights_by_lang[passage.lang] = lexical.idf(passage.lang, sorted(set(lexical_tokens(q.text, passage.lang))))
+            weights_by_lang[passage.lang] = lexical.idf(passage.lang, sorted(set(question_tokens(q.text, passage.lang, q.lang))))
             ceiling_by_lang[passage.lang] = max(weights_by_lang[passage.lang].values(), default=1.0) or 1.0
         weights = weights_by_lang[passage.lang]
         context_text = passage.title + " " + passage.text

@@ -201,6 +201,10 @@ def lexical_tokens(text: str, lang: str) -> list[str]:
 # often (follow-ups, a topic in the news). Bounded: at most this many texts are kept.
 @lru_cache(maxsize=8192)
 def _stemmed(text: str, lang: str) -> tuple[str, ...]:
-    words = [w for w in _TOKEN.findall(text.lower()) if len(w) > 1 or w.isdigit()]
+    return tuple(_stemmer(lang).stemWords(content_words(text, lang)))
+
+
+def content_words(text: str, lang: str) -> list[str]:
+    """Lower-cased words less ``lang``'s stop words (single letters dropped), not stemmed."""
     stop = _stopwords(lang)
-    return tuple(_stemmer(lang).stemWords([w for w in words if w not in stop]))
+    return [w for w in _TOKEN.findall(text.lower()) if (len(w) > 1 or w.isdigit()) and w not in stop]
