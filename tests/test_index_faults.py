@@ -26,6 +26,7 @@ from assistant.config import Config
 from assistant.documents import load_article
 from assistant.embeddings import TokenAwareEmbeddings, load_embeddings
 from assistant.index import EMBED_BATCH, IndexStore
+from assistant.store.lexical_cache import open_lexical
 
 from conftest import PACED, cli_args, copy_index, copy_sources, invoke, run_assistant, seed_files, stored_vector_count
 
@@ -271,6 +272,9 @@ def test_a_damaged_lexical_cache_is_rebuilt_from_the_store(seed_index: Config, t
     again = run_here(*cli_args(config, "search", QUESTION, "--json"))
     assert again.returncode == 0, again.stderr[-2000:]
     assert json.loads(again.stdout) == json.loads(search.stdout)
+    # Rebuilt in its folder, not only answered from an index in memory: the next process opens it.
+    rebuilt = open_lexical(config.index_dir, config.collection)
+    assert rebuilt.path is not None and len(rebuilt.article_ids()) == 5
 
 
 @pytest.mark.parametrize("damage", ["not a database", "malformed pages"])
