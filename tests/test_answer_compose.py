@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.answer import ExtractiveAnswerer, Ranking
+from assistant.answer import ExtractiveAnswerer, ExtractiveResult, Ranking, cited_first, selector_first
 from assistant.lexical import LexicalIndex
-from assistant.models import Passage
+from assistant.models import Citation, Passage
 from assistant.selector import NEVER, AnswererModel
 from assistant.sentence_features import candidates, corpus_knowledge, question_terms
 
@@ -83,3 +83,48 @@ def test_a_third_sentence_is_quoted_only_when_it_reaches_its_own_ratio(lexical: 
     # never more than three, however close the rest
     probs["Le ministèr"] = 0.34
     assert len(compose(lexical, question, probs, swap=NEVER, ratio=0.1, third=0.1, text=FOUR)) == 3
+
+
+# --- the passages listed with an answer -------------------------------------------------------
+
+def _passages() -> list[Passage]:
+    return [Passage(f"c{i}", f"{name}.txt", name, None, "fr", "x" * 100, 100 * i, 100 * i + 100, 1.0 - i / 10)
+            for i, name in enumerate(["a", "b", "c", "d"])]
+
+
+def _quote(source: str, start: int) -> Citation:
+    return Citation(id=1, source=source, title="", date=None, passage="", quote="x", start=start, end=start + 10, score=0.5)
+
+
+def test_the_passage_of_the_first_quote_is_listed_first_and_the_rest_keep_their_order() -> None:
+    passages = _passages()
+    result = ExtractiveResult("x [1]", False, [_quote("c.txt", 210), _quote("a.txt", 10)], 0.9)
+    listed = result.to_answer("q", passages, k=3).retrieved
+    assert [p.source for p in listed] == ["c.txt", "a.txt", "b.txt"]
+    # A passage beyond k that the answer quotes is listed all the same.
+    listed = ExtractiveResult("x [1]", False, [_quote("d.txt", 305)], 0.9).to_answer("q", passages, k=2).retrieved
+    assert [p.source for p in listed] == ["d.txt", "a.txt"]
+
+
+def test_a_refusal_or_a_quote_outside_the_passages_keeps_the_retrievers_order() -> None:
+    passages = _passages()
+    refused = ExtractiveResult("no", True, [], 0.1).to_answer("q", passages, k=3).retrieved
+    assert [p.source for p in refused] == ["a.txt", "b.txt", "c.txt"]
+    elsewhere = ExtractiveResult("x [1]", False, [_quote("c.txt", 150)], 0.9).to_answer("q", passages, k=3).retrieved
+    assert [p.source for p in elsewhere] == ["a.txt", "b.txt", "c.txt"]
+    assert cited_first(passages, []) == passages
+
+
+def test_search_lists_the_passage_of_the_likeliest_sentence_first(lexical: LexicalIndex) -> None:
+    other = "Anthropic propose Claude aux agences fédérales pour un dollar."
+    first = Passage("c2", "b.txt", "Claude", None, "fr", other, 0, len(other), 1.0, 0.9)  # the retriever's first
+    second = Passage("c1", "a.txt", "Contrat", None, "fr", TEXT, 0, len(TEXT), 0.9, 0.85)
+    texts = {"c1": TEXT, "c2": other}
+    q = question_terms("Qui a signé un contrat avec le Pentagone ?", "fr")
+    found = candidates(q, [first, second], lexical, lambda p: ("art-" + p.chunk_id, texts[p.chunk_id]), None)
+    for best_in, expected in (("c1", ["a.txt", "b.txt"]), ("c2", ["b.txt", "a.txt"])):
+        ranked = sorted(found, key=lambda c: c.passage.chunk_id != best_in)
+        ranking = Ranking(q, ranked, [0.9 - 0.1 * i for i in range(len(ranked))], 0.9, corpus_knowledge(q, lexical))
+        assert [p.source for p in selector_first(q.text, [first, second], ranking)] == expected
+    nothing = Ranking(q, [], [], 0.0, corpus_knowledge(q, lexical))
+    assert selector_first(q.text, [first, second], nothing) == [first, second]

@@ -23,7 +23,7 @@ How it decides (the model is fitted by ``scripts/train_answerer.py``):
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 import numpy as np
@@ -160,13 +160,46 @@ class ExtractiveResult:
     confidence: float
     ranking: Ranking | None = field(default=None, repr=False)
 
-    def to_answer(self, question: str, retrieved: list[Passage], answerer: str = "extractive") -> Answer:
-        """The :class:`Answer` of this result: the one place an extractive answer is built."""
+    def to_answer(self, question: str, retrieved: list[Passage], answerer: str = "extractive", k: int | None = None) -> Answer:
+        """The :class:`Answer` of this result: the one place an extractive answer is built. The
+        passages listed with it are the first ``k`` of ``retrieved``, the one its first quote comes
+        from put first (``cited_first``)."""
+        listed = retrieved if self.refused else cited_first(retrieved, self.citations)
         return Answer(
             question=question, answer=self.answer, refused=self.refused, citations=self.citations,
-            retrieved=retrieved, support=None if self.refused else 1.0, answerer=answerer,
+            retrieved=listed[:k] if k else listed, support=None if self.refused else 1.0, answerer=answerer,
             confidence=self.confidence,
         )
+
+
+def cited_first(passages: list[Passage], citations: list[Citation]) -> list[Passage]:
+    """``passages`` with the one holding the answer's first quote moved to the front: the one a
+    reader checks first."""
+    if not citations:
+        return passages
+    first = citations[0]
+    return _to_front(passages, lambda p: p.source == first.source and p.start <= first.start and first.end <= p.end)
+
+
+def selector_first(question: str, passages: list[Passage], ranking: Ranking) -> list[Passage]:
+    """``passages`` with the one holding the selector's likeliest sentence (the one an answer would
+    quote first) moved to the front, answerable or not.
+
+    The selector reads every sentence of the top six passages with 33 features, where the
+    retriever scored each passage as a whole: the passage of the sentence it chose holds the
+    answer more often (dev questions, the right passage first: squad2-en 0.836 -> 0.858,
+    piaf-fr 0.787 -> 0.791)."""
+    if not ranking.candidates:
+        return passages
+    best = _first_quoted(question, ranking.candidates).passage
+    return _to_front(passages, lambda p: p.chunk_id == best.chunk_id and p.start == best.start)
+
+
+def _to_front(passages: list[Passage], chosen: Callable[[Passage], bool]) -> list[Passage]:
+    for i, p in enumerate(passages):
+        if chosen(p):
+            return [p, *passages[:i], *passages[i + 1 :]]
+    return passages
 
 
 class Answerer(Protocol):

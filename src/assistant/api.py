@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .answer import CANDIDATE_PASSAGES, ExtractiveAnswerer
+from .answer import CANDIDATE_PASSAGES, ExtractiveAnswerer, selector_first
 from .config import Config
 from .errors import IndexMissingError, QuestionError, build_hint
 from .followup import bound_history, standalone_question
@@ -155,9 +155,16 @@ class Assistant:
             )
 
     def search(self, question: str, k: int | None = None) -> list[Passage]:
+        """The closest passages, best first: the retriever's top ones, then the passage of the
+        sentence the answerer's selector finds likeliest to answer moved to the front
+        (``answer.selector_first``), as ``ask`` lists the passage it quotes first."""
         text, k = clean_question(question), check_k(k)
         self.require_index()
-        return self.retriever.search(text, k or self.config.k)
+        k = k or self.config.k
+        qvec = self.retriever.embedder.query_vector(text)
+        passages = self.retriever.search(text, max(k, CANDIDATE_PASSAGES), query_vector=qvec)
+        ranking = self.extractive(qvec).rank(text, passages, detect_language(text, default="en"))
+        return selector_first(text, passages, ranking)[:k]
 
     def ask(self, question: str, history: History | None = None, k: int | None = None) -> Answer:
         final: Answer | None = None
@@ -192,7 +199,7 @@ class Assistant:
         else:
             # A refusal by the shared gate belongs to whichever answerer is configured.
             name = self._llm.name if self._llm is not None else "extractive"  # type: ignore[attr-defined]
-            answer = result.to_answer(text, passages[: k or self.config.k], name)
+            answer = result.to_answer(text, passages, name, k or self.config.k)
             yield answer.answer
         answer.confidence = result.confidence
         answer.question = text
