@@ -60,7 +60,7 @@ def forbid_model_loading(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(name: str) -> None:
         raise AssertionError(f"the embedding model {name} was loaded but nothing needed embedding")
 
-    monkeypatch.setattr("assistant.store.updater.load_embeddings", refuse)
+    monkeypatch.setattr("assistant.store.updater.load_model", refuse)
 
 
 def sources_of(config: Config, question: str, k: int = 5) -> list[str]:

@@ -14,9 +14,9 @@ Four families:
 Both expose ``token_count`` and ``max_tokens`` so that the chunker can make sure
 no chunk is silently truncated.
 
-The classes below hold the implementation; :func:`load_embeddings` returns them
-as subclasses of LangChain's ``Embeddings``, importing ``langchain_core`` only
-then (it costs ~0.3 s, and an unchanged `assistant index` run needs no model).
+The classes below hold the implementation; :func:`load_model` returns them as they are
+(indexing and answering), :func:`load_embeddings` as subclasses of LangChain's ``Embeddings``
+sharing the loaded model, importing ``langchain_core`` only then (it costs 0.15-0.3 s).
 """
 
 from __future__ import annotations
@@ -254,8 +254,12 @@ def _resolve_st_path(name: str) -> str:
 _CACHE: dict[str, TokenAwareEmbeddings] = {}
 
 
-def load_embeddings(name: str, base_url: str | None = None) -> TokenAwareEmbeddings:
-    """The embedder for a config name; loaded once per process (models are costly to load)."""
+def load_model(name: str, base_url: str | None = None) -> TokenAwareEmbeddings:
+    """The embedder for a config name; loaded once per process (models are costly to load).
+
+    The plain implementation: what indexing and answering use. LangChain's ``Embeddings``
+    is not imported for it (0.15-0.3 s of every new process's first question).
+    """
     key = canonical_name(name)
     if key.startswith(OPENAI_PREFIX):
         url = base_url or os.environ.get("ASSISTANT_EMBEDDING_BASE_URL") or None
@@ -263,22 +267,38 @@ def load_embeddings(name: str, base_url: str | None = None) -> TokenAwareEmbeddi
     if key not in _CACHE:
         if key.startswith(OPENAI_PREFIX):
             model, _, url = key.removeprefix(OPENAI_PREFIX).rpartition("@")
-            _CACHE[key] = _langchain(OpenAICompatibleEmbeddings)(model, None if url == "None" else url)
+            _CACHE[key] = OpenAICompatibleEmbeddings(model, None if url == "None" else url)
         elif key == E5_NAME:
-            _CACHE[key] = _langchain(E5Embeddings)()
+            _CACHE[key] = E5Embeddings()
         elif key.startswith(STAND_IN_PREFIX):
             dimension, _, pace = key.removeprefix(STAND_IN_PREFIX).partition("@")
-            _CACHE[key] = _langchain(StandInEmbeddings)(int(dimension or 384), float(pace or 0))
+            _CACHE[key] = StandInEmbeddings(int(dimension or 384), float(pace or 0))
         else:
-            _CACHE[key] = _langchain(SentenceTransformerEmbeddings)(key.removeprefix("st:"))
+            _CACHE[key] = SentenceTransformerEmbeddings(key.removeprefix("st:"))
     return _CACHE[key]
+
+
+def load_embeddings(name: str, base_url: str | None = None) -> TokenAwareEmbeddings:
+    """The same embedder as a LangChain ``Embeddings`` (a subclass of LangChain's class and of the
+    implementation), sharing the model :func:`load_model` loaded: never a second copy in memory."""
+    model = load_model(name, base_url)
+    view = _langchain(type(model)).__new__(_langchain(type(model)))
+    view.__dict__ = model.__dict__  # the loaded model's state itself, not a copy
+    return view
+
+
+_LANGCHAIN_CLASSES: dict[type, type] = {}
 
 
 def _langchain(implementation: type) -> type:
     """``implementation`` as a subclass of LangChain's ``Embeddings`` (imported on first use)."""
-    from langchain_core.embeddings import Embeddings
+    if implementation not in _LANGCHAIN_CLASSES:
+        from langchain_core.embeddings import Embeddings
 
-    return type(implementation.__name__, (implementation, Embeddings), {"__module__": __name__, "__doc__": implementation.__doc__})
+        _LANGCHAIN_CLASSES[implementation] = type(
+            implementation.__name__, (implementation, Embeddings), {"__module__": __name__, "__doc__": implementation.__doc__}
+        )
+    return _LANGCHAIN_CLASSES[implementation]
 
 
 def canonical_name(name: str) -> str:

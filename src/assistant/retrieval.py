@@ -22,7 +22,7 @@ from typing import Generic, TypeVar
 import numpy as np
 
 from .config import Config
-from .embeddings import TokenAwareEmbeddings, load_embeddings
+from .embeddings import TokenAwareEmbeddings, load_model
 from .errors import IndexCorruptError
 from .lexical import LexicalIndex
 from .models import Passage
@@ -136,7 +136,7 @@ class Retriever:
     @property
     def embedder(self) -> TokenAwareEmbeddings:
         if self._embedder is None:
-            self._embedder = load_embeddings(self.config.embedding_model, self.config.embedding_base_url)
+            self._embedder = load_model(self.config.embedding_model, self.config.embedding_base_url)
         return self._embedder
 
     def forget_view(self) -> None:

@@ -176,15 +176,10 @@ def _stemmer(lang: str):  # type: ignore[no-untyped-def]
 
 @lru_cache(maxsize=8)
 def _stopwords(lang: str) -> frozenset[str]:
-    from bm25s import stopwords as sw
+    from . import stopword_lists as lists
 
-    table = {
-        "fr": sw.STOPWORDS_FRENCH,
-        "en": sw.STOPWORDS_EN,
-        "de": sw.STOPWORDS_GERMAN,
-        "es": sw.STOPWORDS_SPANISH,
-    }
-    words = set(table.get(lang, sw.STOPWORDS_EN))
+    table = {"fr": lists.FRENCH, "en": lists.ENGLISH, "de": lists.GERMAN, "es": lists.SPANISH}
+    words = set(table.get(lang, lists.ENGLISH))
     if lang == "fr":  # elided forms and question words carry no topic
         words |= {"qu", "quel", "quelle", "quels", "quelles", "combien", "quand", "comment", "pourquoi", "est", "ce", "ça"}
     if lang == "en":

@@ -29,7 +29,7 @@ from ..chunking import _units as sentence_units
 from ..chunking import chunk_article, embedding_text
 from ..config import Config
 from ..documents import article_file, content_hash, load_article, read_source, scan_sources, source_path
-from ..embeddings import TokenAwareEmbeddings, canonical_name, load_embeddings
+from ..embeddings import TokenAwareEmbeddings, canonical_name, load_model
 from ..errors import IndexMismatchError, SourceError
 from ..models import Article, Chunk, IndexReport, Problem
 from ..text import unreadable_note
@@ -107,7 +107,7 @@ class Updater:
     @property
     def embedder(self) -> TokenAwareEmbeddings:
         if self._embedder is None:  # loading a model costs time: only when something changed
-            self._embedder = load_embeddings(self.config.embedding_model, self.config.embedding_base_url)
+            self._embedder = load_model(self.config.embedding_model, self.config.embedding_base_url)
         return self._embedder
 
     def run(self, force_check: bool = False) -> IndexReport:
