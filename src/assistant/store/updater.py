@@ -37,7 +37,7 @@ from .chroma import ChromaStore
 from .heads_cache import HeadsCache
 from .protocol import ArticleSentences
 from .sentence_packs import pack_count
-from .upkeep import damaged_articles, repack_sentences
+from .upkeep import counts_in_background, damaged_articles, repack_sentences
 from .records import MAX_RECORDS_PER_CALL, ArticleRecord, ChunkRecord, FileStat, Generation, StoreSettings
 
 CHUNKER_VERSION = "paragraph-sentences-2"
@@ -116,10 +116,12 @@ class Updater:
         old_gen = store.generation()
         if old_gen is not None:
             check_settings(old_gen.settings, self.config, store.location, for_writing=True)
+        # Counted while the heads are read and the folder is listed and stat'ed (an index written
+        # before packs is repacked first, which changes the counts: then counted after it).
+        counted = counts_in_background(store) if old_gen is not None and not store.legacy_sentence_articles(limit=1) else None
         cached = self.heads_cache.load(old_gen)  # this machine's copy, when it is of the store's generation
         old = {h.source: h for h in (cached if cached is not None else store.heads())}
-        repacked = repack_sentences(store, self.heads_cache, old)  # an index written before packs: no re-embedding
-        damaged = damaged_articles(store, old, force_check, report)
+        repacked = repack_sentences(store, self.heads_cache, old) if counted is None else False  # no re-embedding
         sources_dir = Path(self.config.sources_dir)
         scan = scan_sources(sources_dir)  # names made printable; links outside sources/ refused
         files = scan.files
@@ -128,8 +130,11 @@ class Updater:
         heads: dict[str, ArticleRecord] = {}
         fresh: dict[str, tuple[Article, list[Chunk]]] = {}
         for source, path in files.items():
-            head = old.get(source)
-            self._check_file(source, path, head, file_stat(path), heads, fresh, trust_head=bool(head) and head.article_id not in damaged)
+            self._check_file(source, path, old.get(source), file_stat(path), heads, fresh)
+        # Damaged articles (rare) are written again even when their file did not move.
+        damaged = damaged_articles(store, old, force_check, report, counted)
+        for source in [s for s, h in heads.items() if h.article_id in damaged and s not in fresh]:
+            self._check_file(source, files[source], old.get(source), heads[source].stat, heads, fresh, trust_head=False)
         removed = sorted(s for s in old if s not in heads)
         self._mark_duplicates(heads, fresh)
         report.unchanged = sorted(s for s, h in heads.items() if h.live() and s not in fresh)
