@@ -133,7 +133,8 @@ class Updater:
             self._check_file(source, path, old.get(source), file_stat(path), heads, fresh)
         # Damaged articles (rare) are written again even when their file did not move.
         damaged = damaged_articles(store, old, force_check, report, counted)
-        for source in [s for s, h in heads.items() if h.article_id in damaged and s not in fresh]:
+        skipped = {p.source for p in report.skipped}  # already read and refused: reported once
+        for source in [s for s, h in heads.items() if h.article_id in damaged and s not in fresh and s not in skipped]:
             self._check_file(source, files[source], old.get(source), heads[source].stat, heads, fresh, trust_head=False)
         removed = sorted(s for s in old if s not in heads)
         self._mark_duplicates(heads, fresh)
