@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.embeddings import E5_NAME, TokenAwareEmbeddings, canonical_name, load_embeddings
+from assistant.embeddings import E5_NAME, TokenAwareEmbeddings, canonical_name, load_embeddings, load_model
 from assistant.errors import ConfigError
 from tests.servers import free_port, http_answers, stop_process, wait_until_ready
 
@@ -33,6 +33,17 @@ def test_stand_in_vectors_are_deterministic_unit_vectors() -> None:
     assert np.allclose(np.linalg.norm(a, axis=1), 1.0, atol=1e-6)
     assert np.array_equal(e.query_vector(TEXTS[0]), a[0])
     assert e.embed_documents(TEXTS[:1]) == [a[0].tolist()]
+
+
+def test_the_langchain_embeddings_share_the_loaded_model() -> None:
+    """Asking and indexing use the model itself (no LangChain import on their path); the LangChain
+    view of the same name is a LangChain ``Embeddings`` over that very model, not a second copy."""
+    from langchain_core.embeddings import Embeddings
+
+    model, view = load_model("standin:24"), load_embeddings("standin:24")
+    assert not isinstance(model, Embeddings) and isinstance(view, Embeddings) and isinstance(view, type(model))
+    assert view.__dict__ is model.__dict__
+    assert view.embed_query(TEXTS[1]) == model.query_vector(TEXTS[1]).tolist()
 
 
 def test_openai_compatible_without_an_endpoint_says_what_to_set() -> None:

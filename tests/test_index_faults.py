@@ -244,6 +244,28 @@ def test_lost_records_are_reported_by_status_and_repaired_by_a_plain_index(seed_
     assert_consistent(config, articles=5)
 
 
+def test_a_count_that_fails_in_its_thread_fails_the_run_with_its_error(
+    seed_index: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The record counts run in a thread beside the folder scan: what they raise reaches the
+    caller (the CLI's one-line message), nothing is written, and the run does not hang."""
+    from assistant.errors import IndexCorruptError
+    from assistant.store.chroma import ChromaStore
+
+    config = damaged_copy(seed_index, tmp_path)
+    before = IndexStore(config).status()
+    (config.sources_dir / "zz-new.txt").write_text("Une phrase nouvelle sur un sujet nouveau.\n", encoding="utf-8")
+
+    def unreadable(_store: ChromaStore) -> dict[str, int]:
+        raise IndexCorruptError("the vector store in this test cannot be counted")
+
+    monkeypatch.setattr(ChromaStore, "counts", unreadable)
+    with pytest.raises(IndexCorruptError, match="cannot be counted"):
+        IndexStore(config).update()
+    monkeypatch.undo()
+    assert IndexStore(config).status() == before  # the new article was not written
+
+
 def test_the_status_of_a_sound_index_counts_records_instead_of_listing_them(
     seed_index: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
