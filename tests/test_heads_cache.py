@@ -158,3 +158,33 @@ def test_a_reader_that_listed_the_heads_leaves_the_copy_unless_a_writer_runs(tmp
     monkeypatch.setattr(ChromaStore, "heads", listing_refused)
     bot = Assistant(config)
     assert bot.search("Anthropic", k=1) and set(bot.retriever.snapshot().heads) == listed
+
+
+def test_a_long_lived_writer_keeps_the_heads_in_memory_while_the_copy_is_its_own(tmp_path: Path,
+                                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    config = Config(sources_dir=copy_sources(tmp_path / "sources"), index_dir=tmp_path / "index", embedding_model="standin:64")
+    bot = Assistant(config)
+    bot.index()
+    rows_read = []
+    read = HeadsCache.load
+    monkeypatch.setattr(HeadsCache, "load", lambda self, generation: rows_read.append(self) or read(self, generation))
+    (config.sources_dir / "nouveau.txt").write_text("Un article neuf\n\nLa commune de Brest a ouvert un port.\n", encoding="utf-8")
+    assert bot.index().added == ["nouveau.txt"]
+    (config.sources_dir / "nouveau.txt").unlink()
+    assert bot.index(files=["nouveau.txt"]).removed == ["nouveau.txt"]  # by file event: kept in step too
+    assert bot.index().unchanged == sorted(p.name for p in config.sources_dir.iterdir())
+    assert rows_read == []  # every run started from the heads it kept
+    mine = bot.store.heads_cache
+
+    # Another writer on this machine (another process) changes the index: what was kept is stale.
+    (config.sources_dir / "autre.txt").write_text("Un autre article\n\nLe port de Brest a rouvert.\n", encoding="utf-8")
+    assert Assistant(config).index().added == ["autre.txt"]
+    report = bot.index()
+    assert report.added == [] and "autre.txt" in report.unchanged and rows_read.count(mine) == 1
+
+    # A run killed after it started writing leaves the copy untrusted: the heads come from the store,
+    # and a new generation is written, as for any other process.
+    HeadsCache(config.index_dir, config.collection).untrust()
+    before = bot.index_generation()
+    bot.index()
+    assert bot.index_generation() == before + 1

@@ -58,6 +58,7 @@ class IndexStore:
         self.config = config
         self.root = Path(config.index_dir)
         self.store: ChromaStore = open_store(config)
+        self.heads_cache = HeadsCache(config.index_dir, config.collection, keep=True)  # the writer's, kept across runs
 
     # --- reading ------------------------------------------------------------
 
@@ -216,7 +217,7 @@ class IndexStore:
             self.store.tune()
             legacy = LegacyIndex(self.root)
             reuse = legacy.vectors(self.store) if legacy.present() and self.store.generation() is None else None
-            updater = Updater(self.store, self.config, progress, reuse)
+            updater = Updater(self.store, self.config, progress, reuse, self.heads_cache)
             report = updater.run_files(files) if files and not (rebuild or repair or reuse or legacy.present()) else None
             if report is None:
                 updater.report = IndexReport()  # run_files wrote nothing; its model stays loaded

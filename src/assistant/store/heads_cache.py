@@ -12,7 +12,7 @@ A cache that cannot be read or written is simply not used.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import TypeVar
 from pathlib import Path
 
@@ -62,8 +62,15 @@ def _tag(generation: Generation) -> str:
 
 
 class HeadsCache:
-    def __init__(self, index_dir: Path, collection: str) -> None:
+    """``keep``: hold the heads in memory as well, by source, for the writer of a long-lived process
+    (`serve`, `watch`, the Python API): its next whole-folder run then skips reading 100,000
+    rows back (0.7-0.9 s). The memory copy is used only while the copy on disk is trusted and
+    of the same generation, and follows each write this object makes."""
+
+    def __init__(self, index_dir: Path, collection: str, keep: bool = False) -> None:
         self.path = Path(index_dir) / "cache" / collection / "heads.sqlite"
+        self.keep = keep
+        self._kept: tuple[str, dict[str, ArticleRecord]] | None = None  # (tag, heads by source)
 
     def _connect(self, create: bool) -> sqlite3.Connection | None:
         if not create and not self.path.is_file():
@@ -87,6 +94,19 @@ class HeadsCache:
                 return [_head(r) for r in db.execute(f"SELECT {_SELECT} FROM head")]
 
         return self._read(generation, every_head)
+
+    def load_by_source(self, generation: Generation | None) -> dict[str, ArticleRecord] | None:
+        """:meth:`load` by source name (a new dict: the caller may change it); from memory when kept."""
+        kept = self._kept
+        if generation is not None and kept is not None and kept[0] == _tag(generation) and self._read(generation, lambda _db, _h: True):
+            return dict(kept[1])
+        heads = self.load(generation)
+        if heads is None:
+            return None
+        by_source = {h.source: h for h in heads}
+        if self.keep and generation is not None:
+            self._kept = (_tag(generation), dict(by_source))
+        return by_source
 
     def changes_since(self, generation: Generation | None, number: int) -> tuple[list[ArticleRecord], list[str]] | None:
         """Heads written and names removed after generation ``number``, up to ``generation``;
@@ -152,8 +172,9 @@ class HeadsCache:
         """Before a run writes its first head: until it commits, the copy is not trusted."""
         self._write(lambda db: db.execute("UPDATE tag SET generation = NULL"))
 
-    def store(self, generation: Generation, put: Iterable[ArticleRecord], deleted: Iterable[str], whole: bool) -> None:
-        """After the commit: ``put``/``deleted`` are the run's changes; ``whole`` = ``put`` is every head."""
+    def store(self, generation: Generation, put: list[ArticleRecord], deleted: list[str], whole: bool,
+              base: Generation | None = None) -> None:
+        """After the commit: ``put``/``deleted`` are the run's changes since ``base``; ``whole`` = ``put`` is every head."""
 
         number = generation.number
 
@@ -172,20 +193,32 @@ class HeadsCache:
                 horizon = max(horizon, number - KEEP_GONE)
             db.execute("INSERT OR REPLACE INTO tag (one, generation, horizon) VALUES (1, ?, ?)", (_tag(generation), horizon))
 
-        self._write(write)
+        kept, self._kept = self._kept, None
+        if not self._write(write) or not self.keep:
+            return
+        if whole:
+            self._kept = (_tag(generation), {h.source: h for h in put})
+        elif kept is not None and base is not None and kept[0] == _tag(base):  # the changes apply to what is kept
+            heads = kept[1]
+            for source in deleted:
+                heads.pop(source, None)
+            heads.update((h.source, h) for h in put)
+            self._kept = (_tag(generation), heads)
 
-    def _write(self, fn) -> None:  # noqa: ANN001 - one transaction; a failure leaves the copy untrusted
+    def _write(self, fn) -> bool:  # noqa: ANN001 - one transaction; a failure leaves the copy untrusted
         db = self._connect(create=True)
         if db is None:
-            return
+            return False
         try:
             db.execute("BEGIN IMMEDIATE")
             fn(db)
             db.execute("COMMIT")
+            return True
         except sqlite3.Error:
             try:
                 db.execute("ROLLBACK")
             except sqlite3.Error:
                 pass
+            return False
         finally:
             db.close()

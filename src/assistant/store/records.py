@@ -7,6 +7,7 @@ are stored as "" and read back as ``None``. Values are capped at Chroma Cloud's
 
 from __future__ import annotations
 
+import os
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
@@ -67,6 +68,14 @@ class FileStat:
     size: int
     mtime_ns: int
     inode: int
+
+    @classmethod
+    def of(cls, st: os.stat_result) -> "FileStat":
+        return cls(st.st_size, st.st_mtime_ns, st.st_ino)
+
+    def matches(self, st: os.stat_result) -> bool:
+        """``self == FileStat.of(st)`` without building one: asked of every file on every run."""
+        return self.mtime_ns == st.st_mtime_ns and self.size == st.st_size and self.inode == st.st_ino
 
 
 @dataclass(slots=True)
