@@ -394,6 +394,15 @@ def test_source_names_are_printable_and_lead_back_to_the_file(tmp_path: Path, ra
     assert list(scan_sources(tmp_path).files) == [shown]
 
 
+def test_the_shortcut_for_plain_names_escapes_what_the_pattern_escapes() -> None:
+    from assistant.documents.source_files import _NEEDS_ESCAPE, _escape_char
+
+    # source_name returns a printable name without a backslash as it is: no such character may need an escape
+    for code in range(0x110000):
+        name = f"a{chr(code)}.txt"
+        assert source_name(name) == _NEEDS_ESCAPE.sub(_escape_char, name), hex(code)
+
+
 def test_scan_refuses_links_outside_dangling_and_looping(tmp_path: Path) -> None:
     outside = tmp_path / "outside.txt"
     outside.write_text("Secret\n\nNe pas publier.\n", encoding="utf-8")

@@ -22,6 +22,8 @@ _ESCAPE = re.compile(r"\\(\\|x[0-9a-f]{2}|u[0-9a-f]{4})")
 
 def source_name(relative: str) -> str:
     """The printable, valid-Unicode name of a source (see above); ``relative`` as :func:`os.fsdecode` gives it."""
+    if relative.isprintable() and "\\" not in relative:
+        return relative  # nearly every name, at a tenth of the pattern's cost: nothing to escape (see test_documents)
     return _NEEDS_ESCAPE.sub(_escape_char, relative)
 
 
