@@ -309,3 +309,20 @@ def test_a_bulk_run_leaves_the_lexical_cache_in_step_and_a_small_one_leaves_it_t
     view = Retriever(config).snapshot()  # the reader catches up: the new article's chunks, read back
     new_id = next(a.article_id for a in IndexStore(config).store.heads() if a.source == "new.txt")
     assert view.lexical.article_ids() == live | {new_id}
+
+
+def test_articles_are_read_and_chunked_with_the_collector_on(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import gc
+
+    import assistant.store.updater as updater
+
+    sources = tmp_path / "sources"
+    sources.mkdir()
+    for path in seed_files():
+        shutil.copy(path, sources / path.name)
+    collector_on = []
+    load = updater.load_article
+    monkeypatch.setattr(updater, "load_article", lambda *a: collector_on.append(gc.isenabled()) or load(*a))
+    report = Assistant(Config(sources_dir=sources, index_dir=tmp_path / "index", embedding_model="standin:64")).index()
+    assert len(report.added) == 5 and collector_on == [True] * 5  # paused only while the folder is listed and stat'ed
+    assert report.added == sorted(report.added)

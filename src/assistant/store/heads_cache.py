@@ -11,6 +11,7 @@ A cache that cannot be read or written is simply not used.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Callable
 from typing import TypeVar
@@ -34,7 +35,10 @@ CREATE INDEX IF NOT EXISTS head_article ON head (article_id);
 CREATE INDEX IF NOT EXISTS head_duplicate ON head (duplicate_of);
 CREATE TABLE IF NOT EXISTS gone (source TEXT PRIMARY KEY, generation INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS tag (one INTEGER PRIMARY KEY CHECK (one = 1), generation TEXT, horizon INTEGER);
+CREATE TABLE IF NOT EXISTS writes (one INTEGER PRIMARY KEY CHECK (one = 1), token TEXT);
 """
+# ``writes``: a new random token at every write (a reader's too): the writer's memory copy is
+# the copy on disk only while the token is the one of its own last write.
 
 
 # Empty optional strings come back as NULL (None): ``_head`` then takes the row as it is.
@@ -57,6 +61,16 @@ def _head(row: tuple) -> ArticleRecord:
     return ArticleRecord(*row[:10], FileStat(size, mtime_ns, inode) if size >= 0 else None, duplicate_of)
 
 
+def _every_head(db: sqlite3.Connection) -> list[ArticleRecord]:
+    with collector_paused():  # at 100,000 heads: ≈0.2 s of a 0.7 s load, and ≈0.25 s later
+        return [_head(r) for r in db.execute(f"SELECT {_SELECT} FROM head")]
+
+
+def _token(db: sqlite3.Connection, _horizon: int | None = None) -> str | None:
+    row = db.execute("SELECT token FROM writes").fetchone()
+    return row[0] if row else None
+
+
 def _tag(generation: Generation) -> str:
     return f"{generation.number}|{generation.last_indexed or ''}|{generation.format_version}"
 
@@ -64,13 +78,14 @@ def _tag(generation: Generation) -> str:
 class HeadsCache:
     """``keep``: hold the heads in memory as well, by source, for the writer of a long-lived process
     (`serve`, `watch`, the Python API): its next whole-folder run then skips reading 100,000
-    rows back (0.7-0.9 s). The memory copy is used only while the copy on disk is trusted and
-    of the same generation, and follows each write this object makes."""
+    rows back (0.7-0.9 s). The memory copy is used only while the copy on disk is trusted, of
+    the same generation, and untouched since this object's last write (its token), and it
+    follows each write this object makes."""
 
     def __init__(self, index_dir: Path, collection: str, keep: bool = False) -> None:
         self.path = Path(index_dir) / "cache" / collection / "heads.sqlite"
         self.keep = keep
-        self._kept: tuple[str, dict[str, ArticleRecord]] | None = None  # (tag, heads by source)
+        self._kept: tuple[str, str, dict[str, ArticleRecord]] | None = None  # (tag, write token, heads by source)
 
     def _connect(self, create: bool) -> sqlite3.Connection | None:
         if not create and not self.path.is_file():
@@ -89,23 +104,20 @@ class HeadsCache:
 
     def load(self, generation: Generation | None) -> list[ArticleRecord] | None:
         """The heads of ``generation``, or None when the copy is not that generation's."""
-        def every_head(db: sqlite3.Connection, _horizon: int | None) -> list[ArticleRecord]:
-            with collector_paused():  # at 100,000 heads: ≈0.2 s of a 0.7 s load, and ≈0.25 s later
-                return [_head(r) for r in db.execute(f"SELECT {_SELECT} FROM head")]
-
-        return self._read(generation, every_head)
+        return self._read(generation, lambda db, _h: _every_head(db))
 
     def load_by_source(self, generation: Generation | None) -> dict[str, ArticleRecord] | None:
         """:meth:`load` by source name (a new dict: the caller may change it); from memory when kept."""
         kept = self._kept
-        if generation is not None and kept is not None and kept[0] == _tag(generation) and self._read(generation, lambda _db, _h: True):
-            return dict(kept[1])
-        heads = self.load(generation)
-        if heads is None:
+        if generation is not None and kept is not None and kept[0] == _tag(generation) and self._read(generation, _token) == kept[1]:
+            return dict(kept[2])
+        got = self._read(generation, lambda db, _h: (_token(db, _h), _every_head(db)))
+        if got is None:
             return None
+        token, heads = got
         by_source = {h.source: h for h in heads}
-        if self.keep and generation is not None:
-            self._kept = (_tag(generation), dict(by_source))
+        if self.keep and generation is not None and token is not None:
+            self._kept = (_tag(generation), token, dict(by_source))
         return by_source
 
     def changes_since(self, generation: Generation | None, number: int) -> tuple[list[ArticleRecord], list[str]] | None:
@@ -194,31 +206,35 @@ class HeadsCache:
             db.execute("INSERT OR REPLACE INTO tag (one, generation, horizon) VALUES (1, ?, ?)", (_tag(generation), horizon))
 
         kept, self._kept = self._kept, None
-        if not self._write(write) or not self.keep:
+        token = self._write(write)
+        if token is None or not self.keep:
             return
         if whole:
-            self._kept = (_tag(generation), {h.source: h for h in put})
+            self._kept = (_tag(generation), token, {h.source: h for h in put})
         elif kept is not None and base is not None and kept[0] == _tag(base):  # the changes apply to what is kept
-            heads = kept[1]
+            heads = kept[2]
             for source in deleted:
                 heads.pop(source, None)
             heads.update((h.source, h) for h in put)
-            self._kept = (_tag(generation), heads)
+            self._kept = (_tag(generation), token, heads)
 
-    def _write(self, fn) -> bool:  # noqa: ANN001 - one transaction; a failure leaves the copy untrusted
+    def _write(self, fn) -> str | None:  # noqa: ANN001 - one transaction; a failure leaves the copy untrusted
+        """``fn(db)`` and a new write token in one transaction: the token, or None when it failed."""
         db = self._connect(create=True)
         if db is None:
-            return False
+            return None
         try:
             db.execute("BEGIN IMMEDIATE")
             fn(db)
+            token = os.urandom(8).hex()
+            db.execute("INSERT OR REPLACE INTO writes (one, token) VALUES (1, ?)", (token,))
             db.execute("COMMIT")
-            return True
+            return token
         except sqlite3.Error:
             try:
                 db.execute("ROLLBACK")
             except sqlite3.Error:
                 pass
-            return False
+            return None
         finally:
             db.close()

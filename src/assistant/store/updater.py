@@ -129,8 +129,10 @@ class Updater:
         repacked = repack_sentences(store, self.heads_cache, old) if counted is None else False  # no re-embedding
         heads: dict[str, ArticleRecord] = {}
         fresh: dict[str, tuple[Article, list[Chunk]]] = {}
+        moved: list[tuple[str, str, ArticleRecord | None, FileStat | None]] = []
         # Two objects per file, 100,000 files: young-generation collections would walk them (and a
         # serving process's every other object) again and again (≈0.4 s of a 1.2 s unchanged run).
+        # Only the listing and the stat calls: files are read and chunked with the collector on.
         with collector_paused():
             scan = scan_sources(Path(self.config.sources_dir))  # names made printable; links outside sources/ refused
             files = scan.files
@@ -139,8 +141,12 @@ class Updater:
                 if st is not None and head is not None and head.stat is not None and head.stat.matches(st):
                     heads[source] = head  # not touched since it was indexed: nearly every file, every run
                 else:
-                    self._check_file(source, path, head, None if st is None else FileStat.of(st), heads, fresh)
+                    moved.append((source, path, head, None if st is None else FileStat.of(st)))
         report.skipped.extend(Problem(name, reason) for name, reason in scan.refused)
+        for source, path, head, stat in moved:
+            self._check_file(source, path, head, stat, heads, fresh)
+        if moved and heads:
+            heads = {s: heads[s] for s in files if s in heads}  # back in name order (that of ``files``)
         # Damaged articles (rare) are written again even when their file did not move.
         damaged = damaged_articles(store, old, force_check, report, counted)
         if damaged:
