@@ -253,3 +253,32 @@ def test_a_replica_catching_up_skips_what_another_replica_indexed_meanwhile(stor
     assert sync_lexical(second, store, {"a1", "a2", "a3"}) == (1, 0)
     assert read == ["a3"]
     assert LexicalIndex.article_ids(second) == {"a1", "a2", "a3"} and second.search("a3", 5)
+
+
+def test_an_embedded_store_written_by_another_process_is_loaded_again(tmp_path: Path) -> None:
+    """Chroma keeps an embedded store's vector index in each process's memory (chromadb #3792):
+    a generation this process did not write makes every client of the folder load it again, and
+    the copy loaded before is stopped once the calls that began on it have ended."""
+    config = Config(index_dir=tmp_path / "index")
+    here, other = open_store(config), open_store(config)
+    generation = Generation(1, StoreSettings("stand-in", 8, 300, 1, "c1"), "2025-01-01T00:00:00+00:00")
+    here.commit(generation)
+    assert other.generation() == generation  # committed in this process: nothing to load again
+    before = here.client.reloads
+    old_meta = here._col("meta")
+
+    def another_process_commits_during_this_call() -> int:
+        # What another process's run leaves: a new marker in Chroma's SQLite (written here through
+        # the same client, then read as if this process had not written it).
+        from assistant.store import chroma
+
+        here.commit(Generation(2, generation.settings, "2025-01-02T00:00:00+00:00"))
+        chroma._SEEN[here.location] = generation
+        assert other.generation().number == 2  # seen by another store object: both load again
+        return old_meta.count()  # the call that began before the reload still ends on the old copy
+
+    assert here._call(another_process_commits_during_this_call) == 1
+    assert here.client.reloads == other.client.reloads == before + 1
+    with pytest.raises(AttributeError):
+        old_meta.count()  # stopped once that call ended: its memory is freed now
+    assert here.generation().number == 2 and here._col("meta").count() == 1  # the new copy

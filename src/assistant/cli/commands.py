@@ -37,8 +37,7 @@ def index(ctx: click.Context, rebuild: bool, as_json: bool, max_file_mb: float |
     show_bar = not as_json and sys.stderr.isatty()
     report = run_with_progress(bot, rebuild, show_bar, names)
     _print_report(report, as_json)
-    if not (rebuild or report.changed or report.repaired):
-        leave_memory_to_the_os()
+    leave_memory_to_the_os()  # every write is committed by now
     if report.skipped:
         sys.exit(EXIT_SKIPPED)
 

@@ -169,16 +169,18 @@ def run_with_progress(bot: Assistant, rebuild: bool, show_bar: bool, files: list
 
 
 def leave_memory_to_the_os() -> None:
-    """For a command that changed no article (a reader; an index run with nothing to do): at exit,
-    what the process loaded is left to the OS. Chroma's client lives in reference cycles, so the final collection is what frees
-    it, and with it the vector segments it loaded: 0.5-0.7 s of Rust freeing node by node at
-    100,000 articles, where the OS takes the pages back at once.
+    """For a one-shot command (`index`, `ask`, `search`, `status`), once its work is done and
+    committed: at exit, what the process loaded is left to the OS. Chroma's client lives in
+    reference cycles, so the final collection is what frees it, and with it the vector segments
+    it loaded: 0.5-0.7 s of Rust freeing node by node at 100,000 articles, where the OS takes the
+    pages back at once.
 
     ``gc.freeze`` at exit keeps that collection from reaching them. Only the finalizers of objects
     in cycles are skipped: nothing in this code base relies on them (files and SQLite connections
-    are closed where they are used), what such a run may still write (a file's new stat, a tuning
-    setting) is committed by then, and SQLite and Chroma are made to survive a process that ends
-    without closing them (a kill, a power cut).
+    are closed where they are used), and everything written is committed by then. Chroma keeps
+    its own log of every write in SQLite and replays into a vector index what that index had not
+    saved yet, the same after a kill (see test_cli_index: an article added by such a process is
+    found by its own vector).
     """
     atexit.unregister(gc.freeze)  # once, however many commands a test process runs
     atexit.register(gc.freeze)

@@ -54,14 +54,24 @@ def head_id(source: str) -> str:
     return hashlib.sha256(source.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
+# The newest generation this process's copy of each embedded store holds (read or written here):
+# a different one read from the store was written by another process (see clients._RELOADS).
+_SEEN: dict[str, Generation | None] = {}
+
+
 class ChromaStore:
     def __init__(self, client: StoreClient) -> None:
         self.client = client
         self.location = client.location
         self._collections: dict[str, Any] = {}
+        self._reloads = client.reloads  # the collections below belong to this load of the store
         self._legacy: Any = None  # NAME-sentences of an index written before packs (False: there is none)
 
     def _col(self, kind: str) -> Any:
+        if self._reloads != self.client.reloads:  # the store was loaded again: its collections too
+            self._collections.clear()
+            self._legacy = None
+            self._reloads = self.client.reloads
         if kind not in self._collections:
             space = {"hnsw:space": "cosine"} if kind == "chunks" else None
             self._collections[kind] = self.client.api().get_or_create_collection(
@@ -86,7 +96,8 @@ class ChromaStore:
             # the run over: try for a while, else leave it to the next run.
             for attempt in range(TUNE_ATTEMPTS):
                 try:
-                    collection.modify(configuration={"hnsw": {"sync_threshold": SYNC_THRESHOLD}})
+                    with self.client.in_use():
+                        collection.modify(configuration={"hnsw": {"sync_threshold": SYNC_THRESHOLD}})
                     break
                 except Exception:  # noqa: BLE001 - anything else wrong with the store shows at the next read
                     time.sleep(TUNE_PAUSE_S * (attempt + 1))
@@ -101,7 +112,7 @@ class ChromaStore:
 
     def _call(self, fn: Callable[[], T]) -> T:
         """Run ``fn``; a collection dropped meanwhile (another process rebuilt) is reopened once."""
-        with guard(self.client):
+        with guard(self.client), self.client.in_use():
             try:
                 return fn()
             except Exception as exc:
@@ -123,15 +134,22 @@ class ChromaStore:
     # --- generation ----------------------------------------------------------
 
     def generation(self) -> Generation | None:
+        """The marker of the last committed run; the store is loaded again when another process wrote it."""
         got = self._call(lambda: self._col("meta").get(ids=[_GENERATION_ID], include=["metadatas"]))
-        if not got["ids"]:
-            return None
-        return Generation.from_metadata(got["metadatas"][0])
+        generation = Generation.from_metadata(got["metadatas"][0]) if got["ids"] else None
+        if self.client.url is None:
+            seen = _SEEN.setdefault(self.location, generation)
+            if seen != generation:
+                _SEEN[self.location] = generation
+                self.client.reload()
+        return generation
 
     def commit(self, generation: Generation) -> None:
         self._call(lambda: self._col("meta").upsert(
             ids=[_GENERATION_ID], embeddings=[_NO_VECTOR], metadatas=[generation.to_metadata()]
         ))
+        if self.client.url is None:
+            _SEEN[self.location] = generation  # written here: this process's copy holds it
 
     # --- writing ---------------------------------------------------------------
 
@@ -226,6 +244,7 @@ class ChromaStore:
                 self._call(lambda: api.delete_collection(name))
         self._collections.clear()
         self._legacy = None
+        _SEEN.pop(self.location, None)
 
     # --- reading ---------------------------------------------------------------
 

@@ -25,6 +25,19 @@ CLOUD_HOSTS = ("chroma-cloud", "api.trychroma.com")
 # chromadb's first client of a folder is not safe to create from two threads at once
 # (seen in the web UI: "'RustBindingsAPI' object has no attribute 'bindings'").
 _OPEN_LOCK = threading.Lock()
+# Embedded Chroma holds a collection's vector index in the memory of the process that loaded it,
+# and another process's writes reach Chroma's SQLite log but never that copy (chromadb issue
+# #3792): a `serve` would not find the chunks that an `assistant index` beside it added, and would
+# fail on their vectors ("Error finding id"); its next write would save a stale index. A process
+# that sees a generation it did not write loads the folder again (:meth:`StoreClient.reload`),
+# and Chroma then replays its log into the index. Reloads so far, by folder:
+_RELOADS: dict[str, int] = {}
+# Calls in flight, by folder, and the stores loaded before a reload that wait for none to be in
+# flight to be stopped (their memory, 0.9 GB at 100,000 articles, freed then, not at some later
+# collection): a call that began before the reload ends on the store it began with.
+_USE_LOCK = threading.Lock()
+_IN_FLIGHT: dict[str, int] = {}
+_RETIRED: dict[str, list[Any]] = {}
 
 
 @dataclass
@@ -33,6 +46,7 @@ class StoreClient:
 
     config: Config
     _api: Any = field(default=None, repr=False)
+    _api_reloads: int = field(default=0, repr=False)  # the folder's reloads when ``_api`` was made
 
     @property
     def collection(self) -> str:
@@ -46,13 +60,55 @@ class StoreClient:
     def location(self) -> str:
         return self.url or str(Path(self.config.index_dir) / "chroma")
 
+    @property
+    def reloads(self) -> int:
+        return _RELOADS.get(self.location, 0)
+
     def api(self) -> Any:
-        if self._api is None:
+        if self._api is None or self._api_reloads != self.reloads:
             with _OPEN_LOCK, guard(self):
-                if self._api is None:  # another thread (the vectors' loader) may have connected meanwhile
+                if self._api is None or self._api_reloads != self.reloads:  # another thread may have connected meanwhile
                     with collector_paused():  # chromadb's import: ≈0.15 s less CPU before Chroma can load anything
-                        self._api = self._connect()
+                        self._api, self._api_reloads = self._connect(), self.reloads
         return self._api
+
+    def reload(self) -> None:
+        """Another process wrote to this embedded store: every client of it in this process, this
+        one and the others, connects again at its next call, and Chroma loads the store from disk.
+
+        The old client is not stopped (a thread may be reading through it); it is freed with its
+        last user. A server holds one copy for every client: nothing to do there.
+        """
+        if self.url or self._api is None:
+            return
+        from chromadb.api.shared_system_client import SharedSystemClient
+
+        stop_now = None
+        with _OPEN_LOCK, _USE_LOCK:
+            identifier = getattr(self._api, "_identifier", self.location)
+            old = SharedSystemClient._identifier_to_system.pop(identifier, None)  # chromadb's cache of loaded stores, by folder
+            SharedSystemClient._identifier_to_refcount.pop(identifier, None)
+            _RELOADS[self.location] = self.reloads + 1
+            if old is not None and _IN_FLIGHT.get(self.location, 0):
+                _RETIRED.setdefault(self.location, []).append(old)
+            else:
+                stop_now = old
+        if stop_now is not None:
+            stop_now.stop()
+
+    @contextmanager
+    def in_use(self) -> Iterator[None]:
+        """Around every call to Chroma: a store loaded again meanwhile is stopped after the last one."""
+        with _USE_LOCK:
+            _IN_FLIGHT[self.location] = _IN_FLIGHT.get(self.location, 0) + 1
+        try:
+            yield
+        finally:
+            with _USE_LOCK:
+                _IN_FLIGHT[self.location] -= 1
+                retired = _RETIRED.pop(self.location, []) if not _IN_FLIGHT[self.location] else []
+            for system in retired:
+                system.stop()
 
     def _connect(self) -> Any:
         from .chroma_import import import_chromadb
