@@ -220,3 +220,27 @@ def test_a_lexical_cache_damaged_while_serving_gives_one_line_then_heals_at_the_
     assert "\n" not in str(caught.value) and str(folder) in str(caught.value)
     again = Assistant(config)  # the next start rebuilds the cache from the store
     assert again.search("Combien d'éoliennes flottantes en Bretagne ?", 2)[0].source == "eoliennes.txt"
+
+
+def test_a_process_that_searched_waits_for_chromas_loads_before_it_ends(tmp_path: Path) -> None:
+    """Chroma loads the stored vectors in a thread of the reader; a process ending while that
+    thread is inside Chroma's Rust code crashed at exit (SIGSEGV at 100,000 articles). The load
+    (made slow here, and leaving a mark when done) must end before the process does."""
+    import subprocess
+    import sys
+
+    from conftest import copy_sources
+
+    config = Config(sources_dir=copy_sources(tmp_path / "sources"), index_dir=tmp_path / "index", embedding_model="standin:64")
+    Assistant(config).index()
+    mark = tmp_path / "loaded"
+    code = (
+        "import time; from pathlib import Path; from assistant.api import Assistant; from assistant.config import Config;"
+        "from assistant.store.chroma import ChromaStore; load = ChromaStore.load_answer_records;"
+        f"ChromaStore.load_answer_records = lambda self: (time.sleep(1.5), load(self), Path({str(mark)!r}).touch());"
+        f"bot = Assistant(Config(sources_dir=Path({str(config.sources_dir)!r}), index_dir=Path({str(config.index_dir)!r}),"
+        " embedding_model='standin:64')); print(len(bot.search('Anthropic', 3)))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and done.stdout.strip() == "3", done.stderr
+    assert mark.exists()

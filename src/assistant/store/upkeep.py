@@ -56,7 +56,7 @@ def counts_in_background(store: ChromaStore) -> Future[dict[str, int]]:
         except BaseException as exc:  # noqa: BLE001 - raised again where the counts are read
             future.set_exception(exc)
 
-    threading.Thread(target=count, name="count-records", daemon=True).start()
+    threading.Thread(target=count, name="count-records", daemon=False).start()  # not a daemon: see Retriever's loader
     return future
 
 
