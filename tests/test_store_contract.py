@@ -282,3 +282,43 @@ def test_an_embedded_store_written_by_another_process_is_loaded_again(tmp_path: 
     with pytest.raises(AttributeError):
         old_meta.count()  # stopped once that call ended: its memory is freed now
     assert here.generation().number == 2 and here._col("meta").count() == 1  # the new copy
+
+
+def test_a_store_loaded_before_a_reload_is_stopped_while_later_calls_are_in_flight(tmp_path: Path) -> None:
+    """A page that never pauses must not hold every copy it ever loaded: the copy loaded before a
+    reload waits only for the calls begun before that reload, not for those begun after it."""
+    import threading
+
+    config = Config(index_dir=tmp_path / "index")
+    here = open_store(config)
+    generation = Generation(1, StoreSettings("stand-in", 8, 300, 1, "c1"), "2025-01-01T00:00:00+00:00")
+    here.commit(generation)
+    old_meta = here._col("meta")
+    later_call_began, let_later_call_end = threading.Event(), threading.Event()
+
+    def a_later_call() -> int:
+        later_call_began.set()
+        assert let_later_call_end.wait(30)
+        return here._col("meta").count()
+
+    later: list[int] = []
+    thread = threading.Thread(target=lambda: later.append(here._call(a_later_call)))
+
+    def another_process_commits_during_this_call() -> int:
+        from assistant.store import chroma
+
+        here.commit(Generation(2, generation.settings, "2025-01-02T00:00:00+00:00"))
+        chroma._SEEN[here.location] = generation
+        assert here.generation().number == 2  # loaded again, this call still in flight
+        thread.start()  # a call on the new copy, in flight past the end of this one
+        assert later_call_began.wait(30)
+        return old_meta.count()
+
+    try:
+        assert here._call(another_process_commits_during_this_call) == 1
+        with pytest.raises(AttributeError):
+            old_meta.count()  # stopped when the call begun before the reload ended, the later one still running
+    finally:
+        let_later_call_end.set()
+        thread.join(30)
+    assert later == [1]

@@ -124,8 +124,9 @@ class ChromaStore:
     def _pages(self, kind: str, include: list[str], where: dict[str, Any] | None = None, collection: Any = None) -> Iterator[dict[str, Any]]:
         offset = 0
         while True:
-            col = collection if collection is not None else self._col(kind)
-            page = self._call(lambda: col.get(where=where, include=include, limit=MAX_RECORDS_PER_CALL, offset=offset))
+            # The collection is looked up inside the call: one held from before a reload may be stopped.
+            page = self._call(lambda: (collection if collection is not None else self._col(kind)).get(
+                where=where, include=include, limit=MAX_RECORDS_PER_CALL, offset=offset))
             yield page
             offset += len(page["ids"])
             if len(page["ids"]) < MAX_RECORDS_PER_CALL:

@@ -33,12 +33,14 @@ _OPEN_LOCK = threading.Lock()
 # that sees a generation it did not write loads the folder again (:meth:`StoreClient.reload`),
 # and Chroma then replays its log into the index. Reloads so far, by folder:
 _RELOADS: dict[str, int] = {}
-# Calls in flight, by folder, and the stores loaded before a reload that wait for none to be in
-# flight to be stopped (their memory, 0.9 GB at 100,000 articles, freed then, not at some later
-# collection): a call that began before the reload ends on the store it began with.
+# Calls in flight, by folder and by the folder's reload count when they began, and the stores
+# loaded before a reload, by the same key: a call that began before the reload ends on the store it
+# began with, and that store is stopped (its memory, 0.9 GB at 100,000 articles, freed then, not at
+# some later collection) once every call begun before the reload has ended. Calls begun after it
+# do not hold it: a page kept busy without a pause still lets each old store go.
 _USE_LOCK = threading.Lock()
-_IN_FLIGHT: dict[str, int] = {}
-_RETIRED: dict[str, list[Any]] = {}
+_IN_FLIGHT: dict[tuple[str, int], int] = {}
+_RETIRED: dict[tuple[str, int], Any] = {}
 
 
 @dataclass
@@ -89,9 +91,10 @@ class StoreClient:
             identifier = getattr(self._api, "_identifier", self.location)  # the folder, as given to PersistentClient
             old = SharedSystemClient._identifier_to_system.pop(identifier, None)  # chromadb's cache of loaded stores, by folder
             SharedSystemClient._identifier_to_refcount.pop(identifier, None)
-            _RELOADS[self.location] = self.reloads + 1
-            if old is not None and _IN_FLIGHT.get(self.location, 0):
-                _RETIRED.setdefault(self.location, []).append(old)
+            reloads = self.reloads
+            _RELOADS[self.location] = reloads + 1
+            if old is not None and _oldest_in_flight(self.location) is not None:
+                _RETIRED[(self.location, reloads)] = old
             else:
                 stop_now = old
         if stop_now is not None:
@@ -99,15 +102,22 @@ class StoreClient:
 
     @contextmanager
     def in_use(self) -> Iterator[None]:
-        """Around every call to Chroma: a store loaded again meanwhile is stopped after the last one."""
+        """Around every call to Chroma: a store loaded again meanwhile is stopped once the calls
+        begun before that reload have ended (a call may reconnect to a newer store midway: the
+        store retired at reload N waits for every call begun before it, not only those of N-1)."""
+        key = (self.location, self.reloads)
         with _USE_LOCK:
-            _IN_FLIGHT[self.location] = _IN_FLIGHT.get(self.location, 0) + 1
+            _IN_FLIGHT[key] = _IN_FLIGHT.get(key, 0) + 1
         try:
             yield
         finally:
             with _USE_LOCK:
-                _IN_FLIGHT[self.location] -= 1
-                retired = _RETIRED.pop(self.location, []) if not _IN_FLIGHT[self.location] else []
+                _IN_FLIGHT[key] -= 1
+                if not _IN_FLIGHT[key]:
+                    del _IN_FLIGHT[key]
+                oldest = _oldest_in_flight(self.location)
+                done = [k for k in _RETIRED if k[0] == self.location and (oldest is None or k[1] < oldest)]
+                retired = [_RETIRED.pop(k) for k in done]
             for system in retired:
                 _stop(system)
 
@@ -145,6 +155,11 @@ class StoreClient:
 
         Client.clear_system_cache()
         self._api = None
+
+
+def _oldest_in_flight(location: str) -> int | None:
+    """The reload count at which the oldest call still in flight on ``location`` began (caller holds ``_USE_LOCK``)."""
+    return min((reloads for (where, reloads) in _IN_FLIGHT if where == location), default=None)
 
 
 def _stop(system: Any) -> None:
