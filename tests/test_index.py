@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -124,6 +124,30 @@ def test_reindex_unchanged_does_no_embedding_work(seed_copy: Config, monkeypatch
     after = vectors(seed_copy)
     assert set(after) == set(before_vectors)
     assert all(after[c]["meta"] == before_vectors[c]["meta"] for c in after)
+
+
+def test_a_touched_file_is_read_once_then_known_by_its_new_stat(seed_copy: Config, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A copy or a `touch` moves the stat, not the bytes: the run reads the file to see that, keeps
+    the article, and records the new stat, so that neither the next run nor another process reads it again."""
+    from assistant.store import updater
+
+    read: list[str] = []
+    real_hash = updater._file_hash
+    monkeypatch.setattr(updater, "_file_hash", lambda path, source, max_bytes: (read.append(source), real_hash(path, source, max_bytes))[1])
+    forbid_model_loading(monkeypatch)
+    IndexStore(seed_copy).update()  # the copied folder's files have new stats: known from here on
+    read.clear()
+    name = seed_name("002")
+    before_generation = IndexStore(seed_copy).store.generation()
+    path = seed_copy.sources_dir / name
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 5_000_000_000))
+    index = IndexStore(seed_copy)
+    report = index.update()
+    assert read == [name] and name in report.unchanged and not (report.added or report.updated)
+    assert index.update().unchanged == report.unchanged and read == [name]  # the same process: known now
+    assert IndexStore(seed_copy).update().unchanged == report.unchanged and read == [name]  # another one too
+    assert IndexStore(seed_copy).store.generation() == before_generation  # a stat is not news for readers
 
 
 def test_edit_re_embeds_only_the_edited_article(
