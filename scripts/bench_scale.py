@@ -72,6 +72,19 @@ def load_average() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
+def cpu_reference() -> float:
+    """Seconds of one fixed pure-Python workload (the best of three): this VM's speed moves by up
+    to 1.5x between hours with no load on it, so figures of two days compare only beside this."""
+    best = math.inf
+    for _ in range(3):
+        started = time.perf_counter()
+        total = 0
+        for i in range(2_000_000):
+            total += i & 7
+        best = min(best, time.perf_counter() - started)
+    return round(best, 3)
+
+
 def children_cpu() -> float:
     r = resource.getrusage(resource.RUSAGE_CHILDREN)
     return r.ru_utime + r.ru_stime
@@ -203,7 +216,7 @@ def main() -> None:
     rows: dict[int, dict[str, float]] = {}
     loads: dict[int, str] = {}
     for n in args.sizes:
-        before = load_average()
+        before, reference = load_average(), cpu_reference()
         runs = []
         for r in range(args.repeat):
             if args.work and not args.server:
@@ -213,9 +226,10 @@ def main() -> None:
                     runs.append(one_size(n, args.model, args.server, Path(tmp), args.piaf, not args.keep_cache))
             print(f"{n} articles, run {r + 1}: {runs[-1]}", file=sys.stderr)
         rows[n] = {k: statistics.median(run[k] for run in runs) for k in runs[0]}
-        loads[n] = f"{before} -> {load_average()}"
+        loads[n] = f"{before} -> {load_average()}, CPU reference {reference} -> {cpu_reference()} s"
     mode = "server" if args.server else "embedded"
-    print(f"\n{mode}, {args.model}, median of {args.repeat}; load average (1, 5, 15 min) before -> after: "
+    print(f"\n{mode}, {args.model}, median of {args.repeat}; load average (1, 5, 15 min) and CPU reference "
+          "(a fixed pure-Python loop, best of 3) before -> after: "
           + "; ".join(f"{n}: {load}" for n, load in loads.items()) + "\n")
     sizes = list(rows)
     growth = len(sizes) > 1

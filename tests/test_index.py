@@ -148,6 +148,8 @@ def test_a_touched_file_is_read_once_then_known_by_its_new_stat(seed_copy: Confi
     assert index.update().unchanged == report.unchanged and read == [name]  # the same process: known now
     assert IndexStore(seed_copy).update().unchanged == report.unchanged and read == [name]  # another one too
     assert IndexStore(seed_copy).store.generation() == before_generation  # a stat is not news for readers
+    in_chroma = next(h for h in IndexStore(seed_copy).store.heads() if h.source == name)  # not only the local copy
+    assert in_chroma.stat is not None and in_chroma.stat.mtime_ns == path.stat().st_mtime_ns
 
 
 def test_edit_re_embeds_only_the_edited_article(

@@ -320,5 +320,68 @@ def test_a_store_loaded_before_a_reload_is_stopped_while_later_calls_are_in_flig
             old_meta.count()  # stopped when the call begun before the reload ended, the later one still running
     finally:
         let_later_call_end.set()
-        thread.join(30)
+        if thread.ident is not None:
+            thread.join(30)
     assert later == [1]
+
+
+def _reloaded_by_another_process(store: ChromaStore, generation: Generation, number: int) -> None:
+    """What another process's run leaves (a new marker), then seen by this one: the store is loaded again."""
+    from assistant.store import chroma
+
+    store.commit(Generation(number, generation.settings, f"2025-01-0{number}T00:00:00+00:00"))
+    chroma._SEEN[store.location] = generation
+    assert store.generation().number == number
+
+
+def test_a_collection_looked_up_on_the_old_copy_is_not_kept_after_a_reload(tmp_path: Path) -> None:
+    """A search's first call looks its collection up on the store as loaded; another thread reloads
+    meanwhile: that collection must not serve later calls, whose copy is stopped once the search ends."""
+    import threading
+
+    here = open_store(Config(index_dir=tmp_path / "index"))
+    generation = Generation(1, StoreSettings("stand-in", 8, 300, 1, "c1"), "2025-01-01T00:00:00+00:00")
+    here.commit(generation)
+    api = here.client.api()
+    lookup, looked_up, go_on = api.get_or_create_collection, threading.Event(), threading.Event()
+
+    def slow_lookup(*args: object, **kwargs: object) -> object:
+        collection = lookup(*args, **kwargs)
+        looked_up.set()
+        assert go_on.wait(30)
+        return collection
+
+    api.get_or_create_collection = slow_lookup
+    search = threading.Thread(target=lambda: here._call(lambda: here._col("chunks")))
+    search.start()
+    try:
+        assert looked_up.wait(30)
+        api.get_or_create_collection = lookup
+        _reloaded_by_another_process(here, generation, 2)
+        here._call(lambda: here._col("meta"))  # another call meanwhile, on the new copy
+    finally:
+        go_on.set()
+        search.join(30)
+    assert here._call(lambda: here._col("chunks").count()) == 0  # not the stopped copy's collection
+
+
+def test_a_count_by_article_goes_on_across_a_reload_between_two_pages(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A long scan (`status`'s check counts every record, page by page) outlives a reload between two pages."""
+    from assistant.store import chroma
+
+    here = open_store(Config(index_dir=tmp_path / "index"))
+    generation = Generation(1, StoreSettings("stand-in", 8, 300, 1, "c1"), "2025-01-01T00:00:00+00:00")
+    here.commit(generation)
+    here.put_texts([(f"a{i}", "x") for i in range(3)])
+    monkeypatch.setattr(chroma, "MAX_RECORDS_PER_CALL", 1)
+    call, pages_read = here._call, []
+
+    def reload_after_the_first_page(fn):  # type: ignore[no-untyped-def]
+        got = call(fn)
+        pages_read.append(got)
+        if len(pages_read) == 1:  # between two pages, nothing in flight: the old copy is stopped at once
+            _reloaded_by_another_process(here, generation, 2)
+        return got
+
+    monkeypatch.setattr(here, "_call", reload_after_the_first_page)
+    assert here.article_ids_with("texts") == {"a0": 1, "a1": 1, "a2": 1}

@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable, Iterator
+from functools import partial
 from typing import Any, TypeVar
 
 import numpy as np
@@ -63,21 +64,25 @@ class ChromaStore:
     def __init__(self, client: StoreClient) -> None:
         self.client = client
         self.location = client.location
-        self._collections: dict[str, Any] = {}
-        self._reloads = client.reloads  # the collections below belong to this load of the store
-        self._legacy: Any = None  # NAME-sentences of an index written before packs (False: there is none)
+        # Collections by kind, each tagged with the folder's reload count when it was looked up: one
+        # of an earlier load of the store is looked up again (that load is stopped once the calls
+        # begun before the reload end). Tagged, not cleared on a reload: a lookup that began before
+        # a reload on another thread must not leave the old load's collection here.
+        self._collections: dict[str, tuple[int, Any]] = {}
+        self._legacy: tuple[int, Any] | None = None  # NAME-sentences of an index written before packs (False: there is none)
 
     def _col(self, kind: str) -> Any:
-        if self._reloads != self.client.reloads:  # the store was loaded again: its collections too
-            self._collections.clear()
-            self._legacy = None
-            self._reloads = self.client.reloads
-        if kind not in self._collections:
-            space = {"hnsw:space": "cosine"} if kind == "chunks" else None
-            self._collections[kind] = self.client.api().get_or_create_collection(
-                f"{self.client.collection}-{_SUFFIX.get(kind, kind)}", metadata=space, embedding_function=None
-            )
-        return self._collections[kind]
+        """The collection of ``kind``; look it up inside each call (:meth:`_call`), never hold it across calls."""
+        reloads = self.client.reloads
+        held = self._collections.get(kind)
+        if held is not None and held[0] == reloads:
+            return held[1]
+        space = {"hnsw:space": "cosine"} if kind == "chunks" else None
+        collection = self.client.api().get_or_create_collection(
+            f"{self.client.collection}-{_SUFFIX.get(kind, kind)}", metadata=space, embedding_function=None
+        )
+        self._collections[kind] = (reloads, collection)
+        return collection
 
     def tune(self) -> None:
         """Each run of the writer, before anything reads the collections, sets ``SYNC_THRESHOLD`` where
@@ -88,8 +93,8 @@ class ChromaStore:
         if self.client.url:
             return
         for kind in KINDS:
-            collection = self._call(lambda: self._col(kind))
-            if (collection.configuration_json.get("hnsw") or {}).get("sync_threshold") == SYNC_THRESHOLD:
+            configuration = self._call(lambda: self._col(kind).configuration_json)
+            if (configuration.get("hnsw") or {}).get("sync_threshold") == SYNC_THRESHOLD:
                 continue
             # A reader loading this index (another process, or this one's loader thread) can hold
             # the database for a moment: "database is locked". A speed setting is not worth failing
@@ -97,18 +102,19 @@ class ChromaStore:
             for attempt in range(TUNE_ATTEMPTS):
                 try:
                     with self.client.in_use():
-                        collection.modify(configuration={"hnsw": {"sync_threshold": SYNC_THRESHOLD}})
+                        self._col(kind).modify(configuration={"hnsw": {"sync_threshold": SYNC_THRESHOLD}})
                     break
                 except Exception:  # noqa: BLE001 - anything else wrong with the store shows at the next read
                     time.sleep(TUNE_PAUSE_S * (attempt + 1))
 
     def _legacy_sentences(self) -> Any:
         """The one-record-per-sentence collection of an older index, or None (looked up once)."""
-        if self._legacy is None:
+        reloads = self.client.reloads
+        if self._legacy is None or self._legacy[0] != reloads:
             name = f"{self.client.collection}-{_LEGACY_SENTENCES}"
-            names = {getattr(c, "name", c) for c in self._call(self.client.api().list_collections)}
-            self._legacy = self._call(lambda: self.client.api().get_collection(name)) if name in names else False
-        return self._legacy or None
+            names = {getattr(c, "name", c) for c in self._call(lambda: self.client.api().list_collections())}
+            self._legacy = (reloads, self._call(lambda: self.client.api().get_collection(name)) if name in names else False)
+        return self._legacy[1] or None
 
     def _call(self, fn: Callable[[], T]) -> T:
         """Run ``fn``; a collection dropped meanwhile (another process rebuilt) is reopened once."""
@@ -119,14 +125,17 @@ class ChromaStore:
                 if "does not exist" not in str(exc) and exc.__class__.__name__ != "NotFoundError":
                     raise
                 self._collections.clear()
+                self._legacy = None
                 return fn()
 
-    def _pages(self, kind: str, include: list[str], where: dict[str, Any] | None = None, collection: Any = None) -> Iterator[dict[str, Any]]:
+    def _lookup(self, kind: str, legacy: bool = False) -> Any:
+        """The collection of ``kind`` or, with ``legacy``, the sentences of an older index (which the caller saw exists)."""
+        return self._legacy_sentences() if legacy else self._col(kind)
+
+    def _pages(self, kind: str, include: list[str], where: dict[str, Any] | None = None, legacy: bool = False) -> Iterator[dict[str, Any]]:
         offset = 0
         while True:
-            # The collection is looked up inside the call: one held from before a reload may be stopped.
-            page = self._call(lambda: (collection if collection is not None else self._col(kind)).get(
-                where=where, include=include, limit=MAX_RECORDS_PER_CALL, offset=offset))
+            page = self._call(lambda: self._lookup(kind, legacy).get(where=where, include=include, limit=MAX_RECORDS_PER_CALL, offset=offset))
             yield page
             offset += len(page["ids"])
             if len(page["ids"]) < MAX_RECORDS_PER_CALL:
@@ -220,16 +229,15 @@ class ChromaStore:
 
     def delete_articles(self, article_ids: list[str]) -> None:
         """Chunks, texts and sentences of articles that no head names any more."""
-        cols = [self._col(kind) for kind in ("chunks", "texts", "sentences")]
-        legacy = self._legacy_sentences()
-        for col in cols + ([legacy] if legacy is not None else []):
+        kinds = [(kind, False) for kind in ("chunks", "texts", "sentences")]
+        for kind, legacy in kinds + ([("sentences", True)] if self._legacy_sentences() is not None else []):
             for batch in _slices(article_ids):
                 while True:  # deleted by id, in pages: Chroma Cloud caps every call at 300 records
-                    got = self._call(lambda: col.get(
+                    got = self._call(lambda: self._lookup(kind, legacy).get(
                         where={"article_id": {"$in": batch}}, include=[], limit=MAX_RECORDS_PER_CALL
                     ))
                     if got["ids"]:
-                        self._call(lambda: col.delete(ids=got["ids"]))
+                        self._call(lambda: self._lookup(kind, legacy).delete(ids=got["ids"]))
                     # A page short of the limit held every record there was: no second look, which
                     # costs as much as the first (≈40 ms a call at 340k chunks, three per deleted article).
                     if len(got["ids"]) < MAX_RECORDS_PER_CALL:
@@ -237,12 +245,11 @@ class ChromaStore:
 
     def drop(self) -> None:
         """Delete the archive's collections (``index --rebuild``)."""
-        api = self.client.api()
-        names = {getattr(c, "name", c) for c in self._call(api.list_collections)}
+        names = {getattr(c, "name", c) for c in self._call(lambda: self.client.api().list_collections())}
         for suffix in [_SUFFIX.get(kind, kind) for kind in KINDS] + [_LEGACY_SENTENCES]:
             name = f"{self.client.collection}-{suffix}"
             if name in names:
-                self._call(lambda: api.delete_collection(name))
+                self._call(lambda: self.client.api().delete_collection(name))
         self._collections.clear()
         self._legacy = None
         _SEEN.pop(self.location, None)
@@ -309,31 +316,29 @@ class ChromaStore:
 
     def legacy_sentence_articles(self, limit: int = MAX_RECORDS_PER_CALL) -> list[str]:
         """Up to ``limit`` articles that still have one-record-per-sentence rows ([] when none)."""
-        legacy = self._legacy_sentences()
-        if legacy is None:
+        if self._legacy_sentences() is None:
             return []
-        got = self._call(lambda: legacy.get(include=[], limit=limit))
+        got = self._call(lambda: self._lookup("sentences", legacy=True).get(include=[], limit=limit))
         return list(dict.fromkeys(i.split(":", 1)[0] for i in got["ids"]))
 
     def legacy_sentences(self, article_ids: list[str]) -> dict[str, ArticleSentences]:
-        legacy = self._legacy_sentences()
         out: dict[str, ArticleSentences] = {}
-        for batch in _slices(article_ids) if legacy is not None else []:
-            pages = self._pages("sentences", ["metadatas", "embeddings"], {"article_id": {"$in": batch}}, legacy)
+        for batch in _slices(article_ids) if self._legacy_sentences() is not None else []:
+            pages = self._pages("sentences", ["metadatas", "embeddings"], {"article_id": {"$in": batch}}, legacy=True)
             out.update(from_rows((m, v) for page in pages for m, v in zip(page["metadatas"], page["embeddings"])))
         return out
 
     def delete_legacy_sentences(self, article_ids: list[str]) -> None:
         """Rows of articles now packed; the collection itself once it is empty."""
-        legacy = self._legacy_sentences()
-        if legacy is None:
+        if self._legacy_sentences() is None:
             return
+        legacy = partial(self._lookup, "sentences", True)
         for batch in _slices(article_ids):
-            while ids := self._call(lambda: legacy.get(where={"article_id": {"$in": batch}}, include=[], limit=MAX_RECORDS_PER_CALL))["ids"]:
-                self._call(lambda: legacy.delete(ids=ids))
-        if self._call(legacy.count) == 0:
-            self._call(lambda: self.client.api().delete_collection(legacy.name))
-            self._legacy = False
+            while ids := self._call(lambda: legacy().get(where={"article_id": {"$in": batch}}, include=[], limit=MAX_RECORDS_PER_CALL))["ids"]:
+                self._call(lambda: legacy().delete(ids=ids))
+        if self._call(lambda: legacy().count()) == 0:
+            self._call(lambda: self.client.api().delete_collection(f"{self.client.collection}-{_LEGACY_SENTENCES}"))
+            self._legacy = (self.client.reloads, False)
 
     def sentences(self, article_ids: list[str]) -> dict[str, ArticleSentences]:
         wanted = list(dict.fromkeys(article_ids))
@@ -348,18 +353,17 @@ class ChromaStore:
 
     def counts(self) -> dict[str, int]:
         counts = {kind: int(self._call(lambda: self._col(kind).count())) for kind in KINDS}
-        legacy = self._legacy_sentences()
-        if legacy is not None:
-            counts["sentences"] += int(self._call(legacy.count))
+        if self._legacy_sentences() is not None:
+            counts["sentences"] += int(self._call(lambda: self._lookup("sentences", legacy=True).count()))
         return counts
 
     def article_ids_with(self, kind: str) -> dict[str, int]:
         """How many records of ``kind`` (chunks, texts, sentences) each article has (a full scan: checks only)."""
-        legacy = self._legacy_sentences() if kind == "sentences" else None
+        with_legacy = kind == "sentences" and self._legacy_sentences() is not None
         counts: dict[str, int] = {}
         by_id = kind in ("texts", "sentences")  # their ids start with the article id: no metadata to read
-        for col in [self._col(kind)] + ([legacy] if legacy is not None else []):
-            for page in self._pages(kind, [] if by_id else ["metadatas"], collection=col):
+        for legacy in [False] + ([True] if with_legacy else []):
+            for page in self._pages(kind, [] if by_id else ["metadatas"], legacy=legacy):
                 owners = [i.split(":", 1)[0] for i in page["ids"]] if by_id else [str(m["article_id"]) for m in page["metadatas"]]
                 for aid in owners:
                     counts[aid] = counts.get(aid, 0) + 1
