@@ -385,3 +385,21 @@ def test_a_count_by_article_goes_on_across_a_reload_between_two_pages(tmp_path: 
 
     monkeypatch.setattr(here, "_call", reload_after_the_first_page)
     assert here.article_ids_with("texts") == {"a0": 1, "a1": 1, "a2": 1}
+
+
+def test_the_sentences_of_an_older_index_deleted_by_another_run_read_as_none_left(tmp_path: Path) -> None:
+    """A page reading an index written before packs while another process's run repacks its sentences
+    and deletes their old collection: none are left, which is not a damaged store."""
+    config = Config(index_dir=tmp_path / "index")
+    store = open_store(config)
+    store._col("meta")
+    name = f"{config.collection}-sentences"  # the one-record-per-sentence collection of older indexes
+    rows = store.client.api().get_or_create_collection(name, embedding_function=None)
+    rows.add(ids=["a1:0-5"], embeddings=[[1.0, 0.0]], metadatas=[{"article_id": "a1", "start": 0, "end": 5}])
+    assert store.legacy_sentence_articles() == ["a1"]  # seen, and remembered
+    store.client.api().delete_collection(name)  # what the other run's repack does once they are packed
+    assert store.counts()["sentences"] == 0
+    assert store.sentences(["a1"]) == {} and store.article_ids_with("sentences") == {}
+    store.delete_legacy_sentences(["a1"])
+    store.delete_articles(["a1"])
+    assert store.legacy_sentence_articles() == []

@@ -60,6 +60,22 @@ def head_id(source: str) -> str:
 _SEEN: dict[str, Generation | None] = {}
 
 
+class _NoRows:
+    """An empty stand-in for the sentences collection of an older index once it is gone."""
+
+    def get(self, **_: Any) -> dict[str, list[Any]]:
+        return {"ids": [], "metadatas": [], "embeddings": [], "documents": []}
+
+    def count(self) -> int:
+        return 0
+
+    def delete(self, **_: Any) -> None:
+        return None
+
+
+_NO_LEGACY_ROWS = _NoRows()
+
+
 class ChromaStore:
     def __init__(self, client: StoreClient) -> None:
         self.client = client
@@ -109,12 +125,13 @@ class ChromaStore:
 
     def _legacy_sentences(self) -> Any:
         """The one-record-per-sentence collection of an older index, or None (looked up once)."""
-        reloads = self.client.reloads
-        if self._legacy is None or self._legacy[0] != reloads:
+        reloads, held = self.client.reloads, self._legacy
+        if held is None or held[0] != reloads:
             name = f"{self.client.collection}-{_LEGACY_SENTENCES}"
             names = {getattr(c, "name", c) for c in self._call(lambda: self.client.api().list_collections())}
-            self._legacy = (reloads, self._call(lambda: self.client.api().get_collection(name)) if name in names else False)
-        return self._legacy[1] or None
+            held = (reloads, self._call(lambda: self.client.api().get_collection(name)) if name in names else False)
+            self._legacy = held
+        return held[1] or None
 
     def _call(self, fn: Callable[[], T]) -> T:
         """Run ``fn``; a collection dropped meanwhile (another process rebuilt) is reopened once."""
@@ -129,8 +146,9 @@ class ChromaStore:
                 return fn()
 
     def _lookup(self, kind: str, legacy: bool = False) -> Any:
-        """The collection of ``kind`` or, with ``legacy``, the sentences of an older index (which the caller saw exists)."""
-        return self._legacy_sentences() if legacy else self._col(kind)
+        """The collection of ``kind`` or, with ``legacy``, the sentences of an older index: none left when
+        another process's run repacked them and deleted that collection since this one saw it."""
+        return (self._legacy_sentences() or _NO_LEGACY_ROWS) if legacy else self._col(kind)
 
     def _pages(self, kind: str, include: list[str], where: dict[str, Any] | None = None, legacy: bool = False) -> Iterator[dict[str, Any]]:
         offset = 0
@@ -336,7 +354,7 @@ class ChromaStore:
         for batch in _slices(article_ids):
             while ids := self._call(lambda: legacy().get(where={"article_id": {"$in": batch}}, include=[], limit=MAX_RECORDS_PER_CALL))["ids"]:
                 self._call(lambda: legacy().delete(ids=ids))
-        if self._call(lambda: legacy().count()) == 0:
+        if self._legacy_sentences() is not None and self._call(lambda: legacy().count()) == 0:  # not gone meanwhile
             self._call(lambda: self.client.api().delete_collection(f"{self.client.collection}-{_LEGACY_SENTENCES}"))
             self._legacy = (self.client.reloads, False)
 

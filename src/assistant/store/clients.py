@@ -155,6 +155,8 @@ class StoreClient:
 
         Client.clear_system_cache()
         self._api = None
+        with _USE_LOCK:  # a new store in that folder: what any client of it looked up before is of the old one
+            _RELOADS[self.location] = self.reloads + 1
 
 
 def _oldest_in_flight(location: str) -> int | None:
