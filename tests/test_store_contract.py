@@ -403,3 +403,33 @@ def test_the_sentences_of_an_older_index_deleted_by_another_run_read_as_none_lef
     store.delete_legacy_sentences(["a1"])
     store.delete_articles(["a1"])
     assert store.legacy_sentence_articles() == []
+
+
+def test_the_sentences_of_an_older_index_are_read_across_a_reload_between_two_pages(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The one-record-per-sentence rows of an index written before packs are read page by page too."""
+    from assistant.store import chroma
+
+    config = Config(index_dir=tmp_path / "index")
+    here = open_store(config)
+    generation = Generation(1, StoreSettings("stand-in", 2, 300, 1, "c1"), "2025-01-01T00:00:00+00:00")
+    here.commit(generation)
+    rows = here.client.api().get_or_create_collection(f"{config.collection}-sentences", embedding_function=None)
+    rows.add(ids=[f"a{i}:0-5" for i in range(3)], embeddings=[[1.0, 0.0]] * 3,
+             metadatas=[{"article_id": f"a{i}", "start": 0, "end": 5} for i in range(3)])
+    monkeypatch.setattr(chroma, "MAX_RECORDS_PER_CALL", 1)
+    call, pages_read, reloads = here._call, [], iter([2, 3])
+
+    def reload_after_the_first_page(fn):  # type: ignore[no-untyped-def]
+        got = call(fn)
+        if isinstance(got, dict) and "ids" in got:
+            pages_read.append(got)
+            if len(pages_read) == 1:
+                _reloaded_by_another_process(here, generation, next(reloads))
+        return got
+
+    monkeypatch.setattr(here, "_call", reload_after_the_first_page)
+    assert here.article_ids_with("sentences") == {"a0": 1, "a1": 1, "a2": 1}
+    pages_read.clear()
+    assert sorted(here.legacy_sentences(["a0", "a1", "a2"])) == ["a0", "a1", "a2"]
