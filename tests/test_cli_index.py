@@ -171,15 +171,14 @@ def test_a_file_vanishing_mid_run_is_skipped_then_handled(seed_copy: Config, mon
     (seed_copy.sources_dir / "tram.txt").write_text(GOOD, encoding="utf-8")
     (seed_copy.sources_dir / "gone.txt").write_text(GOOD.replace("Brest", "Quimper"), encoding="utf-8")
     indexed = next(p.name for p in seed_files() if p.name.startswith("001"))
-    real_scan = index_module.scan_sources
 
-    def list_then_delete(folder: Path):  # noqa: ANN202
-        listed = real_scan(folder)
-        (folder / "gone.txt").unlink()
-        (folder / indexed).unlink()
-        return listed
+    class ListThenDelete(index_module.SourceWalk):
+        def __iter__(self):  # noqa: ANN204
+            yield from super().__iter__()  # listed and stat'ed, then gone before they are read
+            (self.root / "gone.txt").unlink()
+            (self.root / indexed).unlink()
 
-    monkeypatch.setattr(index_module, "scan_sources", list_then_delete)
+    monkeypatch.setattr(index_module, "SourceWalk", ListThenDelete)
     result = invoke(cli_args(seed_copy, "index"))
     assert result.exit_code == 3, result.output
     assert "skipped: gone.txt: file disappeared while indexing; it will be picked up next run" in result.stderr

@@ -425,6 +425,49 @@ def test_scan_refuses_links_outside_dangling_and_looping(tmp_path: Path) -> None
     assert "already read" in refused["again"] and "already read" in refused["parent"]
 
 
+def test_the_walk_gives_each_plain_file_the_stat_taken_while_listing(tmp_path: Path) -> None:
+    from assistant.documents import SourceWalk
+
+    src = tmp_path / "sources"
+    (src / "a").mkdir(parents=True)
+    for name in ("a0.txt", "a.txt", "a-b.md", "a/z.txt", "notes.bin", ".hidden.txt", "a/.draft.md"):
+        (src / name).write_text("Titre\n\nUn texte.\n", encoding="utf-8")
+    (src / "lien.txt").symlink_to(src / "a" / "z.txt")
+    walk = SourceWalk(src)
+    found = {source: (path, st) for source, path, st in walk}
+    assert set(found) == {"a0.txt", "a.txt", "a-b.md", "a/z.txt", "lien.txt"}
+    for source in ("a.txt", "a/z.txt"):
+        path, st = found[source]
+        real = os.stat(path)
+        assert (st.st_ino, st.st_size, st.st_mtime_ns) == (real.st_ino, real.st_size, real.st_mtime_ns)
+    assert found["lien.txt"] == (str(src / "lien.txt"), None)  # a link: its target is for the caller to stat
+    assert not walk.in_name_order and walk.refused == []
+    assert list(scan_sources(src).files) == ["a-b.md", "a.txt", "a/z.txt", "a0.txt", "lien.txt"]  # one order over folders
+
+    flat = tmp_path / "flat"
+    flat.mkdir()
+    for name in ("b.txt", "c.md", "a.txt"):
+        (flat / name).write_text("Titre\n\nUn texte.\n", encoding="utf-8")
+    walk = SourceWalk(flat)
+    assert [source for source, _, _ in walk] == ["a.txt", "b.txt", "c.md"] and walk.in_name_order
+
+
+def test_a_file_gone_between_the_listing_and_its_stat_is_left_out(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import assistant.documents.source_files as source_files
+
+    for name in ("a.txt", "b.txt"):
+        (tmp_path / name).write_text("Titre\n\nUn texte.\n", encoding="utf-8")
+    real_listdir = os.listdir
+
+    def list_then_delete(folder: str) -> list[str]:
+        names = real_listdir(folder)
+        (tmp_path / "a.txt").unlink()
+        return names
+
+    monkeypatch.setattr(source_files.os, "listdir", list_then_delete)
+    assert list(scan_sources(tmp_path).files) == ["b.txt"]
+
+
 def test_punctuation_only_text_is_refused() -> None:
     with pytest.raises(SourceError, match="no words"):
         parse_article("... !!! — *** ---\n\n« » … ;;; ___\n".encode(), "dots.txt")

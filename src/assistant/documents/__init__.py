@@ -22,6 +22,7 @@ from .reading import (
 )
 from .source_files import (
     SourceScan,
+    SourceWalk,
     article_file,
     is_article_name,
     list_sources,
@@ -32,7 +33,7 @@ from .source_files import (
 )
 
 __all__ = [
-    "MAX_TITLE_CHARS", "SourceScan", "article_file", "article_id_for", "content_hash", "decode_bytes",
+    "MAX_TITLE_CHARS", "SourceScan", "SourceWalk", "article_file", "article_id_for", "content_hash", "decode_bytes",
     "is_article_name", "list_sources", "load_article", "name_in", "parse_article", "read_source",
     "scan_sources", "size_problem", "source_name", "source_path",
 ]

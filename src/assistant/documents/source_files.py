@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import os
 import re
+import stat
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from ..config import SUPPORTED_SUFFIXES
 
@@ -54,7 +57,7 @@ def source_path(sources_dir: Path, source: str) -> Path:
 
 @dataclass(frozen=True)
 class SourceScan:
-    """The article files under sources/ by name, and the entries refused with the reason.
+    """The article files under sources/ by name (in name order), and the entries refused with the reason.
 
     A file's path is a plain string: at 100,000 files, building a :class:`Path` for each
     costs more than listing the folder. Callers make one for the few files they read.
@@ -71,89 +74,137 @@ def is_article_name(name: str) -> bool:
 
 
 def scan_sources(sources_dir: Path) -> SourceScan:
-    """Article files under ``sources_dir`` (recursive, hidden entries skipped), by :func:`source_name`.
+    """Article files under ``sources_dir`` (recursive, hidden entries skipped), by :func:`source_name`;
+    what :class:`SourceWalk` finds, gathered and sorted."""
+    walk = SourceWalk(sources_dir)
+    files = {source: path for source, path, _ in walk}
+    if not walk.in_name_order:
+        files = {name: files[name] for name in sorted(files)}  # names are unique: no ties to break
+    return SourceScan(files, walk.refused)
 
-    A symbolic link is followed only when it resolves inside ``sources_dir``: a link to
-    ``/etc/passwd`` would publish that file on the page. A link that points outside,
-    dangles or loops is refused with the reason, and a folder reached twice (a link to
-    a parent folder) is read once.
+
+class _Other(NamedTuple):
+    """A folder or a link found in a listing: looked at after the folder's files."""
+
+    name: str
+    path: str
+    is_link: bool
+
+
+_FILE, _LINK, _FOLDER, _TYPE_BITS = stat.S_IFREG, stat.S_IFLNK, stat.S_IFDIR, 0o170000  # st_mode's type bits
+
+
+class SourceWalk:
+    """The article files under ``sources_dir`` as ``(source name, path, stat)``, one at a time.
+
+    Recursive; hidden entries skipped. A symbolic link is followed only when it resolves
+    inside ``sources_dir``: a link to ``/etc/passwd`` would publish that file on the page.
+    A link that points outside, dangles or loops is refused with the reason (``refused``,
+    complete once the walk is done), and a folder reached twice (a link to a parent
+    folder) is read once.
+
+    ``stat`` is what ``lstat`` said of the file while its folder was listed: each entry's
+    type needs that call, and it is the stat an indexing run compares with the indexed
+    one, so a run over 100,000 files makes one call per file, not two. It is None for a
+    link to a file (the caller stats the target) and for a file that could not be
+    stat'ed. One at a time because 100,000 stat results kept until the listing ends cost
+    a third more than the calls themselves. Each folder's files come in name order;
+    ``in_name_order`` says, after the walk, whether all of them did (one folder of files).
     """
-    root = Path(sources_dir)
-    files: dict[str, str] = {}
-    refused: list[tuple[str, str]] = []
-    if not root.is_dir():
-        return SourceScan(files, refused)
-    real_root = root.resolve()
-    seen_dirs = {real_root}
-    pending: list[Path] = [root]
-    linked: list[Path] = []  # folders reached through a link: after every real folder, so that
-    while pending or linked:  # the real path names a file that a link also reaches
-        folder = pending.pop() if pending else linked.pop(0)
-        if folder is not root and folder.is_symlink():
-            real = folder.resolve()
-            if real in seen_dirs:
-                refused.append((source_name(folder.relative_to(root).as_posix()),
-                                "symbolic link to a folder already read (a loop, or a second name); remove the link"))
+
+    def __init__(self, sources_dir: Path) -> None:
+        self.root = Path(sources_dir)
+        self.refused: list[tuple[str, str]] = []
+        self.in_name_order = True
+
+    def __iter__(self) -> Iterator[tuple[str, str, os.stat_result | None]]:
+        root, refused = self.root, self.refused
+        if not root.is_dir():
+            return
+        real_root = root.resolve()
+        seen_dirs = {real_root}
+        pending: list[Path] = [root]
+        linked: list[Path] = []  # folders reached through a link: after every real folder, so that
+        folders_with_files = 0
+        while pending or linked:  # the real path names a file that a link also reaches
+            folder = pending.pop() if pending else linked.pop(0)
+            if folder is not root and folder.is_symlink():
+                real = folder.resolve()
+                if real in seen_dirs:
+                    refused.append((source_name(folder.relative_to(root).as_posix()),
+                                    "symbolic link to a folder already read (a loop, or a second name); remove the link"))
+                    continue
+                seen_dirs.add(real)
+            prefix = "" if folder is root else folder.relative_to(root).as_posix() + "/"
+            try:
+                names = sorted(os.listdir(folder))
+            except OSError as exc:
+                refused.append((source_name(os.fsdecode(os.path.relpath(folder, root))), f"cannot list this folder ({exc.strerror}); check its permissions"))
                 continue
-            seen_dirs.add(real)
-        prefix = "" if folder is root else folder.relative_to(root).as_posix() + "/"
-        try:
-            found, others = _list_folder(folder, prefix)
-        except OSError as exc:
-            refused.append((source_name(os.fsdecode(os.path.relpath(folder, root))), f"cannot list this folder ({exc.strerror}); check its permissions"))
+            others: list[_Other] = []
+            found = yield from _folder_files(os.path.join(folder, ""), prefix, names, others)
+            folders_with_files += found > 0
+            for entry in others:  # folders and links, by name: which link is read first decides which is refused
+                path = Path(entry.path)
+                name = source_name(prefix + entry.name)
+                target = path
+                if entry.is_link:
+                    try:
+                        target = path.resolve(strict=True)
+                    except RuntimeError:
+                        refused.append((name, "symbolic link loop; remove the link or point it at an article"))
+                        continue
+                    except OSError:
+                        refused.append((name, "symbolic link to nothing (dangling); remove it or fix its target"))
+                        continue
+                    if target != real_root and real_root not in target.parents:
+                        refused.append((name, "symbolic link to a file outside the sources folder; copy the article in instead"))
+                        continue
+                if target.is_dir():
+                    if entry.is_link:
+                        linked.append(path)
+                    elif path.resolve() not in seen_dirs:
+                        seen_dirs.add(path.resolve())
+                        pending.append(path)
+                elif target.is_file() and is_article_name(entry.name):
+                    folders_with_files += 1  # out of its folder's name order
+                    yield name, entry.path, None
+        refused.sort()
+        self.in_name_order = folders_with_files <= 1
+
+
+def _folder_files(base: str, prefix: str, names: list[str], others: list[_Other]) -> Generator[tuple[str, str, os.stat_result | None], None, int]:
+    """The article files among ``names`` (the listing of the folder ``base``, sorted) that are
+    neither hidden nor links, with what ``lstat`` said of each; the folders and links go to
+    ``others``. Returns how many files it gave.
+
+    The loop that runs once per file: one ``lstat`` and no other call for a plain name (the
+    suffix test and :func:`source_name`'s shortcut are written out). A file that vanished
+    since the listing is left out; one that cannot be stat'ed is given without a stat.
+    """
+    lstat, suffixes, given = os.lstat, SUPPORTED_SUFFIXES, 0
+    for name in names:
+        if name[0] == ".":
             continue
-        files.update(found)
-        for entry in others:  # folders and links, by name: which link is read first decides which is refused
-            path = Path(entry.path)
-            name = source_name(prefix + entry.name)
-            target = path
-            if entry.is_symlink():
-                try:
-                    target = path.resolve(strict=True)
-                except RuntimeError:
-                    refused.append((name, "symbolic link loop; remove the link or point it at an article"))
-                    continue
-                except OSError:
-                    refused.append((name, "symbolic link to nothing (dangling); remove it or fix its target"))
-                    continue
-                if target != real_root and real_root not in target.parents:
-                    refused.append((name, "symbolic link to a file outside the sources folder; copy the article in instead"))
-                    continue
-            if target.is_dir():
-                if entry.is_symlink():
-                    linked.append(path)
-                elif path.resolve() not in seen_dirs:
-                    seen_dirs.add(path.resolve())
-                    pending.append(path)
-            elif target.is_file() and is_article_name(entry.name):
-                files[name] = entry.path
-    # Sorted by name once, as plain strings (names are unique, so no ties to break).
-    return SourceScan({name: files[name] for name in sorted(files)}, sorted(refused))
-
-
-def _list_folder(folder: Path, prefix: str) -> tuple[dict[str, str], list[os.DirEntry[str]]]:
-    """The article files of ``folder`` that are neither hidden nor links, by source name (``prefix``
-    is the folder's), and its other entries to look at (folders and links, not hidden), sorted by name.
-
-    This is the loop that runs once per file: it decides from the listing alone (no stat,
-    no resolve, no :class:`Path`). Raises :class:`OSError` when the folder cannot be listed.
-    """
-    files: dict[str, str] = {}
-    others: list[os.DirEntry[str]] = []
-    with os.scandir(folder) as listing:
-        for entry in listing:
-            name = entry.name
-            if name.startswith("."):
-                continue
-            if entry.is_symlink():
-                others.append(entry)
-            elif entry.is_file(follow_symlinks=False):
-                if is_article_name(name):
-                    files[source_name(prefix + name)] = entry.path
-            elif entry.is_dir(follow_symlinks=False):
-                others.append(entry)
-    others.sort(key=lambda e: e.name)
-    return files, others
+        path = base + name
+        try:
+            st: os.stat_result | None = lstat(path)
+        except FileNotFoundError:
+            continue  # gone since the listing
+        except OSError:
+            st = None
+        kind = _FILE if st is None else st.st_mode & _TYPE_BITS
+        if kind == _FILE:
+            dot = name.rfind(".")
+            if dot > 0 and name[dot:].lower() in suffixes:
+                source = prefix + name
+                if not source.isprintable() or "\\" in source:
+                    source = source_name(source)
+                given += 1
+                yield source, path, st
+        elif kind == _LINK or kind == _FOLDER:
+            others.append(_Other(name, path, kind == _LINK))
+    return given
 
 
 def name_in(sources_dir: Path, path: str | Path) -> str | None:
