@@ -451,6 +451,14 @@ def test_the_walk_gives_each_plain_file_the_stat_taken_while_listing(tmp_path: P
     walk = SourceWalk(flat)
     assert [source for source, _, _ in walk] == ["a.txt", "b.txt", "c.md"] and walk.in_name_order
 
+    # An escape can move a name: "a\x01.txt" lists before "aB.txt" but is named "a\\x01.txt", after it
+    (flat / "a\x01.txt").write_text("Titre\n\nUn texte.\n", encoding="utf-8")
+    (flat / "aB.txt").write_text("Titre\n\nUn texte.\n", encoding="utf-8")
+    walk = SourceWalk(flat)
+    assert len(list(walk)) == 5 and not walk.in_name_order
+    names = list(scan_sources(flat).files)
+    assert names == sorted(names) and "a\\x01.txt" in names
+
 
 def test_a_file_gone_between_the_listing_and_its_stat_is_left_out(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import assistant.documents.source_files as source_files

@@ -352,3 +352,40 @@ def test_articles_are_read_and_chunked_with_the_collector_on(tmp_path: Path, mon
     report = Assistant(Config(sources_dir=sources, index_dir=tmp_path / "index", embedding_model="standin:64")).index()
     assert len(report.added) == 5 and collector_on == [True] * 5  # paused only while the folder is listed and stat'ed
     assert report.added == sorted(report.added)
+
+
+def test_reports_list_names_in_order_across_folders_and_an_unreadable_file_keeps_its_articles(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+
+    import assistant.documents.source_files as source_files
+
+    sources = tmp_path / "sources"
+    for folder in ("a", "c", "d/e"):
+        (sources / folder).mkdir(parents=True)
+    article = "Titre {n}\n\nLe conseil municipal de la ville numéro {n} a voté un budget de {n} millions d'euros.\n"
+    names = ["m.txt", "a/x.txt", "c/y.txt", "b.txt", "d/e/z.txt"]
+    for n, name in enumerate(names):
+        (sources / name).write_text(article.format(n=n), encoding="utf-8")
+    for name in ("bad.txt", "a/bad.txt", "c/bad.txt"):
+        (sources / name).write_bytes(b"")  # empty: refused, each with its reason
+    config = Config(sources_dir=sources, index_dir=tmp_path / "index", embedding_model="standin:64")
+    report = Assistant(config).index()
+    assert report.added == sorted(names) == ["a/x.txt", "b.txt", "c/y.txt", "d/e/z.txt", "m.txt"]
+    assert [p.source for p in report.skipped] == ["a/bad.txt", "bad.txt", "c/bad.txt"]
+
+    real_lstat = os.lstat
+
+    def failing(path, *args, **kwargs):  # noqa: ANN001, ANN202 - an I/O error on one file
+        if os.fsdecode(path).endswith("c/y.txt"):
+            raise OSError(errno.EIO, "Input/output error", path)
+        return real_lstat(path, *args, **kwargs)
+
+    monkeypatch.setattr(source_files.os, "lstat", failing)
+    (sources / "c" / "w.txt").write_text(article.format(n=9), encoding="utf-8")
+    report = Assistant(config).index()
+    assert report.added == ["c/w.txt"] and report.removed == []
+    skipped = {p.source: p.reason for p in report.skipped}
+    assert skipped["c/y.txt"].startswith("cannot read this file's details (Input/output error)")
+    assert "c/y.txt" in {h.source for h in IndexStore(config).store.heads()}  # still indexed
+    assert report.unchanged == sorted(report.unchanged) and "d/e/z.txt" in report.unchanged

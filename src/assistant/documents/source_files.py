@@ -80,7 +80,7 @@ def scan_sources(sources_dir: Path) -> SourceScan:
     files = {source: path for source, path, _ in walk}
     if not walk.in_name_order:
         files = {name: files[name] for name in sorted(files)}  # names are unique: no ties to break
-    return SourceScan(files, walk.refused)
+    return SourceScan(files, sorted(walk.refused + walk.unreadable))
 
 
 class _Other(NamedTuple):
@@ -106,19 +106,28 @@ class SourceWalk:
     ``stat`` is what ``lstat`` said of the file while its folder was listed: each entry's
     type needs that call, and it is the stat an indexing run compares with the indexed
     one, so a run over 100,000 files makes one call per file, not two. It is None for a
-    link to a file (the caller stats the target) and for a file that could not be
-    stat'ed. One at a time because 100,000 stat results kept until the listing ends cost
-    a third more than the calls themselves. Each folder's files come in name order;
-    ``in_name_order`` says, after the walk, whether all of them did (one folder of files).
+    link to a file: the caller stats its target. One at a time because 100,000 stat
+    results kept until the listing ends cost a third more than the calls themselves.
+
+    Known once the walk is done (each walk starts them afresh): ``refused``; ``unreadable``,
+    the article names whose ``lstat`` failed (an I/O error: neither their type nor their
+    stat is known, so they are not read; an indexing run keeps what it indexed of them);
+    and ``in_name_order``, whether the files came in the order of their source names
+    (each folder's come in the order of its raw names: true for one folder of files
+    whose names need no escape).
     """
 
     def __init__(self, sources_dir: Path) -> None:
         self.root = Path(sources_dir)
         self.refused: list[tuple[str, str]] = []
+        self.unreadable: list[tuple[str, str]] = []
         self.in_name_order = True
 
     def __iter__(self) -> Iterator[tuple[str, str, os.stat_result | None]]:
-        root, refused = self.root, self.refused
+        root = self.root
+        refused: list[tuple[str, str]] = []
+        unreadable: list[tuple[str, str]] = []
+        self.refused, self.unreadable, self.in_name_order = refused, unreadable, True
         if not root.is_dir():
             return
         real_root = root.resolve()
@@ -142,8 +151,8 @@ class SourceWalk:
                 refused.append((source_name(os.fsdecode(os.path.relpath(folder, root))), f"cannot list this folder ({exc.strerror}); check its permissions"))
                 continue
             others: list[_Other] = []
-            found = yield from _folder_files(os.path.join(folder, ""), prefix, names, others)
-            folders_with_files += found > 0
+            found, escaped = yield from _folder_files(os.path.join(folder, ""), prefix, names, others, unreadable)
+            folders_with_files += 2 if escaped else found > 0  # an escape can change a name's place
             for entry in others:  # folders and links, by name: which link is read first decides which is refused
                 path = Path(entry.path)
                 name = source_name(prefix + entry.name)
@@ -170,41 +179,46 @@ class SourceWalk:
                     folders_with_files += 1  # out of its folder's name order
                     yield name, entry.path, None
         refused.sort()
+        unreadable.sort()
         self.in_name_order = folders_with_files <= 1
 
 
-def _folder_files(base: str, prefix: str, names: list[str], others: list[_Other]) -> Generator[tuple[str, str, os.stat_result | None], None, int]:
+def _folder_files(base: str, prefix: str, names: list[str], others: list[_Other], unreadable: list[tuple[str, str]],
+                  ) -> Generator[tuple[str, str, os.stat_result], None, tuple[int, bool]]:
     """The article files among ``names`` (the listing of the folder ``base``, sorted) that are
     neither hidden nor links, with what ``lstat`` said of each; the folders and links go to
-    ``others``. Returns how many files it gave.
+    ``others``, the article names whose ``lstat`` failed to ``unreadable``. Returns how many
+    files it gave, and whether any name was escaped.
 
     The loop that runs once per file: one ``lstat`` and no other call for a plain name (the
     suffix test and :func:`source_name`'s shortcut are written out). A file that vanished
-    since the listing is left out; one that cannot be stat'ed is given without a stat.
+    since the listing is left out.
     """
-    lstat, suffixes, given = os.lstat, SUPPORTED_SUFFIXES, 0
+    lstat, suffixes, given, escaped = os.lstat, SUPPORTED_SUFFIXES, 0, False
     for name in names:
         if name[0] == ".":
             continue
         path = base + name
         try:
-            st: os.stat_result | None = lstat(path)
+            st = lstat(path)
         except FileNotFoundError:
             continue  # gone since the listing
-        except OSError:
-            st = None
-        kind = _FILE if st is None else st.st_mode & _TYPE_BITS
+        except OSError as exc:
+            if is_article_name(name):
+                unreadable.append((source_name(prefix + name), f"cannot read this file's details ({exc.strerror}); check the disk and its permissions"))
+            continue
+        kind = st.st_mode & _TYPE_BITS
         if kind == _FILE:
             dot = name.rfind(".")
             if dot > 0 and name[dot:].lower() in suffixes:
                 source = prefix + name
                 if not source.isprintable() or "\\" in source:
-                    source = source_name(source)
+                    source, escaped = source_name(source), True
                 given += 1
                 yield source, path, st
         elif kind == _LINK or kind == _FOLDER:
             others.append(_Other(name, path, kind == _LINK))
-    return given
+    return given, escaped
 
 
 def name_in(sources_dir: Path, path: str | Path) -> str | None:

@@ -20,7 +20,7 @@ import os
 import time
 from collections.abc import Callable
 from datetime import datetime, timezone
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from pathlib import Path
 from typing import Protocol
 
@@ -134,7 +134,7 @@ class Updater:
             get_head = old.get
             for source, path, st in walk:  # once per file: no function call (each costs ≈0.05 s at 100,000)
                 head = get_head(source)
-                if st is None:  # a link to a file (stat its target), or a file lstat could not read
+                if st is None:  # a link to a file inside sources/: stat its target
                     try:
                         st = os.stat(path)
                     except OSError:
@@ -145,6 +145,12 @@ class Updater:
                 else:
                     moved.append((source, path, head, None if st is None else FileStat.of(st)))
         report.skipped.extend(Problem(name, reason) for name, reason in walk.refused)
+        for source, reason in walk.unreadable:  # an I/O error: what was indexed of it stays
+            report.skipped.append(Problem(source, reason))
+            if (head := old.get(source)) is not None:
+                heads[source] = head
+        if not walk.in_name_order:  # reports (added, updated, skipped) list names in order
+            moved.sort(key=itemgetter(0))
         for source, path, head, stat_now in moved:
             self._check_file(source, path, head, stat_now, heads, fresh)
         checked = {source for source, *_ in moved}  # the only heads that may differ from ``old`` so far
@@ -165,7 +171,7 @@ class Updater:
         all_live = not any(map(_DUPLICATE_OF, heads.values()))  # one C-speed pass: nearly always true
         report.unchanged = ([s for s in heads if s not in fresh] if fresh else list(heads)) if all_live else [
             s for s, h in heads.items() if h.duplicate_of is None and s not in fresh]
-        if moved or not walk.in_name_order:  # else ``heads`` is in name order; nearly sorted: a pass
+        if moved or walk.unreadable or not walk.in_name_order:  # else ``heads`` is in name order; nearly sorted: a pass
             report.unchanged.sort()
         settled = cached is not None and not repacked
         return self._apply(started, old_gen, old, heads, fresh, removed, settled, checked)
@@ -403,7 +409,7 @@ def _owner_order(heads: dict[str, ArticleRecord], fresh: dict[str, tuple[Article
     new: list[str] = []
     were_duplicates: list[str] = []
     new_were_duplicates: list[str] = []
-    for source in sorted(heads):  # already in name order nearly always: a linear pass
+    for source in sorted(heads):  # in name order nearly always (one folder): then a linear pass
         if heads[source].live():
             (new if source in fresh else indexed).append(source)
         else:
