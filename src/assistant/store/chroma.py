@@ -369,9 +369,11 @@ class ChromaStore:
             out.update(self.legacy_sentences(rest))
         return out
 
-    def counts(self) -> dict[str, int]:
-        counts = {kind: int(self._call(lambda: self._col(kind).count())) for kind in KINDS}
-        if self._legacy_sentences() is not None:
+    def counts(self, kinds: tuple[str, ...] = KINDS) -> dict[str, int]:
+        """Records of each of ``kinds``. The first read of a collection in a process loads its
+        segments (the articles': 0.15 s at 100,000): a caller names only the kinds it compares."""
+        counts = {kind: int(self._call(lambda: self._col(kind).count())) for kind in kinds}
+        if "sentences" in kinds and self._legacy_sentences() is not None:
             counts["sentences"] += int(self._call(lambda: self._lookup("sentences", legacy=True).count()))
         return counts
 

@@ -41,6 +41,9 @@ def repack_sentences(store: ChromaStore, heads_cache: HeadsCache, heads: dict[st
     return repacked
 
 
+COUNTED = ("chunks", "texts", "sentences")  # what the heads say each article has; not the heads themselves
+
+
 def counts_in_background(store: ChromaStore) -> Future[dict[str, int]]:
     """The store's record counts, taken in a thread while the run reads the heads copy and stats
     the folder. The first count of the chunks makes embedded Chroma load their vector segment
@@ -53,7 +56,7 @@ def counts_in_background(store: ChromaStore) -> Future[dict[str, int]]:
             if store.client.url is None:  # embedded: the segments load in this process
                 store.load_vectors()  # in ``get``, which lets go of the GIL (``count`` holds it)
                 store.load_answer_records()
-            future.set_result(store.counts())
+            future.set_result(store.counts(COUNTED))
         except BaseException as exc:  # noqa: BLE001 - raised again where the counts are read
             future.set_exception(exc)
 
@@ -70,7 +73,7 @@ def damaged_articles(store: ChromaStore, heads: dict[str, ArticleRecord], force:
     ``counted``: the counts, from :func:`counts_in_background`, when they were started earlier.
     """
     live = [h for h in heads.values() if h.live()] if any(map(attrgetter("duplicate_of"), heads.values())) else heads.values()
-    counts = counted.result() if counted is not None else store.counts()
+    counts = counted.result() if counted is not None else store.counts(COUNTED)
     short = (  # ``map`` with an attribute getter: a fifth of a generator's cost over 100,000 heads
         counts["chunks"] < sum(map(attrgetter("chunks"), live))
         or counts["texts"] < sum(map(attrgetter("text_parts"), live))
