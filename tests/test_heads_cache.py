@@ -36,6 +36,31 @@ def test_the_copy_is_used_only_for_its_own_generation(tmp_path: Path) -> None:
     assert {h.source: h.chunks for h in cache.load(g2)} == {"a.txt": 5, "c.txt": 1}
 
 
+def test_the_live_chunks_are_kept_by_each_write_from_the_rows_it_changes(tmp_path: Path) -> None:
+    import sqlite3
+
+    def summed() -> int:  # what every row says, read the slow way
+        with sqlite3.connect(cache.path) as db:
+            return db.execute("SELECT coalesce(sum(chunks), 0) FROM head WHERE coalesce(duplicate_of, '') = ''").fetchone()[0]
+
+    cache = HeadsCache(tmp_path, "archive")
+    gens = [Generation(n, SETTINGS, f"2026-01-0{n}T00:00:00+00:00") for n in range(1, 6)]
+    cache.store(gens[0], [head("a.txt", 3), head("b.txt", 4)], [], whole=True)
+    assert cache.live_chunks(gens[0]) == 7 == summed()
+    twin = head("b-copy.txt", 4).with_(article_id="id-b.txt", duplicate_of="b.txt")  # a duplicate counts nothing
+    cache.store(gens[1], [head("c.txt", 2), head("a.txt", 5), twin], [], whole=False, base=gens[0])
+    assert cache.live_chunks(gens[1]) == 11 == summed()
+    cache.store(gens[2], [twin.with_(duplicate_of=None)], ["b.txt", "gone.txt"], whole=False, base=gens[1])  # the copy takes over
+    assert cache.live_chunks(gens[2]) == 11 == summed()
+    with sqlite3.connect(cache.path) as db:
+        db.execute("DELETE FROM total")  # a copy written before the total was kept
+    assert cache.live_chunks(gens[2]) == 11  # summed from the rows
+    cache.store(gens[3], [head("d.txt", 1)], ["a.txt"], whole=False, base=gens[2])
+    assert cache.live_chunks(gens[3]) == 7 == summed()  # no total at the base: summed, then kept again
+    cache.store(gens[4], [head("e.txt", 6)], [], whole=False, base=gens[2])  # a base that is not the copy's total
+    assert cache.live_chunks(gens[4]) == 13 == summed()
+
+
 def test_a_damaged_copy_is_not_used(tmp_path: Path) -> None:
     cache = HeadsCache(tmp_path, "archive")
     cache.path.parent.mkdir(parents=True)

@@ -36,9 +36,13 @@ CREATE INDEX IF NOT EXISTS head_duplicate ON head (duplicate_of);
 CREATE TABLE IF NOT EXISTS gone (source TEXT PRIMARY KEY, generation INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS tag (one INTEGER PRIMARY KEY CHECK (one = 1), generation TEXT, horizon INTEGER);
 CREATE TABLE IF NOT EXISTS writes (one INTEGER PRIMARY KEY CHECK (one = 1), token TEXT);
+CREATE TABLE IF NOT EXISTS total (one INTEGER PRIMARY KEY CHECK (one = 1), generation TEXT, live_chunks INTEGER);
 """
 # ``writes``: a new random token at every write (a reader's too): the writer's memory copy is
 # the copy on disk only while the token is the one of its own last write.
+# ``total``: the live articles' chunks at a generation (what every run reports), kept by each
+# write from the rows it changes: summing 100,000 rows costs 15 ms, a run by file event 50.
+_LIVE = "coalesce(duplicate_of, '') = ''"
 
 
 # Empty optional strings come back as NULL (None): ``_head`` then takes the row as it is.
@@ -64,6 +68,14 @@ def _head(row: tuple) -> ArticleRecord:
 def _every_head(db: sqlite3.Connection) -> list[ArticleRecord]:
     with collector_paused():  # at 100,000 heads: ≈0.2 s of a 0.7 s load, and ≈0.25 s later
         return [_head(r) for r in db.execute(f"SELECT {_SELECT} FROM head")]
+
+
+def _sum_live(db: sqlite3.Connection, sources: list[str] | None = None) -> int:
+    """The live chunks of ``sources`` (of every head when None), in slices of names."""
+    if sources is None:
+        return db.execute(f"SELECT coalesce(sum(chunks), 0) FROM head WHERE {_LIVE}").fetchone()[0]
+    return sum(db.execute(f"SELECT coalesce(sum(chunks), 0) FROM head WHERE {_LIVE} AND source IN ({', '.join('?' * len(part))})",
+                          part).fetchone()[0] for part in (sources[i : i + _SLICE] for i in range(0, len(sources), _SLICE)))
 
 
 def _token(db: sqlite3.Connection, _horizon: int | None = None) -> str | None:
@@ -150,8 +162,12 @@ class HeadsCache:
 
     def live_chunks(self, generation: Generation | None) -> int | None:
         """The chunks of every live article (what a run reports), without reading the rows back."""
-        return self._read(generation, lambda db, _h: db.execute(
-            "SELECT coalesce(sum(chunks), 0) FROM head WHERE coalesce(duplicate_of, '') = ''").fetchone()[0])
+
+        def total(db: sqlite3.Connection, _horizon: int | None) -> int:
+            kept = db.execute("SELECT live_chunks FROM total WHERE generation = ?", (_tag(generation),)).fetchone()
+            return kept[0] if kept is not None and kept[0] is not None else _sum_live(db)
+
+        return self._read(generation, total)
 
     @staticmethod
     def _select(db: sqlite3.Connection, column: str, values: list[str]) -> list[ArticleRecord]:
@@ -189,10 +205,14 @@ class HeadsCache:
         """After the commit: ``put``/``deleted`` are the run's changes since ``base``; ``whole`` = ``put`` is every head."""
 
         number = generation.number
+        touched = sorted({h.source for h in put} | set(deleted))
 
         def write(db: sqlite3.Connection) -> None:
             row = db.execute("SELECT horizon FROM tag").fetchone()
             horizon = number if whole or row is None or row[0] is None else row[0]
+            kept = None if whole or base is None else db.execute(
+                "SELECT live_chunks FROM total WHERE generation = ?", (_tag(base),)).fetchone()
+            before = None if kept is None or kept[0] is None else kept[0] - _sum_live(db, touched)
             if whole:
                 db.execute("DELETE FROM head")
                 db.execute("DELETE FROM gone")
@@ -204,6 +224,8 @@ class HeadsCache:
             if db.execute("DELETE FROM gone WHERE generation <= ?", (number - KEEP_GONE,)).rowcount:
                 horizon = max(horizon, number - KEEP_GONE)
             db.execute("INSERT OR REPLACE INTO tag (one, generation, horizon) VALUES (1, ?, ?)", (_tag(generation), horizon))
+            total = _sum_live(db) if before is None else before + _sum_live(db, touched)  # a whole sum only without a base total
+            db.execute("INSERT OR REPLACE INTO total (one, generation, live_chunks) VALUES (1, ?, ?)", (_tag(generation), total))
 
         kept, self._kept = self._kept, None
         token = self._write(write)
