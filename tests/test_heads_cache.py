@@ -59,6 +59,30 @@ def test_the_live_chunks_are_kept_by_each_write_from_the_rows_it_changes(tmp_pat
     assert cache.live_chunks(gens[3]) == 7 == summed()  # no total at the base: summed, then kept again
     cache.store(gens[4], [head("e.txt", 6)], [], whole=False, base=gens[2])  # a base that is not the copy's total
     assert cache.live_chunks(gens[4]) == 13 == summed()
+    cache.store(gens[4], [head("e.txt", 6).with_(stat=FileStat(9, 9, 9))], [], whole=False, base=gens[4])  # a touch
+    g6, g7 = Generation(6, SETTINGS, None), Generation(7, SETTINGS, None)
+    cache.store(g6, [head(f"m{i}.txt", 1) for i in range(1200)], ["c.txt"], whole=False, base=gens[4])  # in slices of names
+    assert cache.live_chunks(g6) == 13 - 2 + 1200 == summed()
+    cache.store(g7, [head(f"n{i}.txt", 1) for i in range(6000)], [], whole=False, base=g6)  # beyond: one sum of every row
+    assert cache.live_chunks(g7) == 1211 + 6000 == summed()
+
+
+def test_a_copy_from_before_the_total_reads_where_it_cannot_be_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sqlite3
+
+    import assistant.store.heads_cache as heads_cache
+
+    cache = HeadsCache(tmp_path, "archive")
+    gen = Generation(1, SETTINGS, None)
+    cache.store(gen, [head("a.txt", 3), head("b.txt", 4)], [], whole=True)
+    with sqlite3.connect(cache.path) as db:
+        db.execute("DROP TABLE total")  # as an older release wrote it
+    connect = sqlite3.connect
+    monkeypatch.setattr(heads_cache.sqlite3, "connect", lambda path, **kw: connect(f"file:{path}?mode=ro", uri=True, **kw))
+    assert len(cache.load(gen) or []) == 2 and cache.live_chunks(gen) == 7  # a read-only folder: still read
+    monkeypatch.undo()
+    cache.store(Generation(2, SETTINGS, None), [head("c.txt", 1)], [], whole=False, base=gen)  # writable: the table is made
+    assert cache.live_chunks(Generation(2, SETTINGS, None)) == 8
 
 
 def test_a_damaged_copy_is_not_used(tmp_path: Path) -> None:

@@ -164,7 +164,7 @@ class IndexStore:
             "chunks": sum(h.chunks for h in live), "texts": sum(h.text_parts for h in live),
             "sentences": sum(h.sentence_records for h in live),
         }
-        counts = self.store.counts()
+        counts = self.store.counts(tuple(expected))  # not the heads: counting loads a collection (0.15 s at 100k)
         if all(counts[kind] == total for kind, total in expected.items()):
             return
         have = {kind: self.store.article_ids_with(kind) for kind in ("chunks", "texts", "sentences")}
