@@ -73,10 +73,6 @@ class FileStat:
     def of(cls, st: os.stat_result) -> "FileStat":
         return cls(st.st_size, st.st_mtime_ns, st.st_ino)
 
-    def matches(self, st: os.stat_result) -> bool:
-        """``self == FileStat.of(st)`` without building one: asked of every file on every run."""
-        return self.mtime_ns == st.st_mtime_ns and self.size == st.st_size and self.inode == st.st_ino
-
 
 @dataclass(slots=True)
 class ArticleRecord:
