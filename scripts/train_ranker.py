@@ -5,7 +5,7 @@
     .venv/bin/python scripts/train_ranker.py --bench ../shared/bench --dry-run  # compare only
 
 Without that file the retriever keeps the hand-fitted mix (``ranker.hand_mix``); none is
-bundled, see the README's "Retrieval: what was tried" for why.
+bundled, see docs/answers-log.md, "Retrieval: what was tried", for why.
 
 Steps (seed 13): every answerable ``train.jsonl`` question of piaf-fr and squad2-en
 is searched in its set's index (``reports/bench/<set>/index``, built by

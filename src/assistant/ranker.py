@@ -11,7 +11,7 @@ Fitted weights (``passage_ranker.json`` beside this module, written by
 ``scripts/train_ranker.py`` from the benchmarks' ``train.jsonl`` questions) replace
 the hand-fitted mix of the first rounds (:func:`hand_mix`) when the file is there.
 None is bundled: the fitted ranker raised squad2-en's hit@1 but lowered its answers
-(README, "Retrieval: what was tried").
+(docs/answers-log.md, "Retrieval: what was tried").
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ DEFAULT_RANKER_PATH = Path(__file__).with_name("passage_ranker.json")
 FORMAT_VERSION = 1
 RRF_SCALE = 60.0  # the fused score times RRF's k: about 1 for a passage first in one list
 
-# Chosen by forward selection on the out-of-fold hit@1 of the training questions (README, "Retrieval:
+# Chosen by forward selection on the out-of-fold hit@1 of the training questions (docs/answers-log.md, "Retrieval:
 # what was tried"); the features that did not earn their place are listed there.
 RANKER_FEATURES = (
     "rrf",  # fused RRF score (x RRF_SCALE)
