@@ -133,6 +133,23 @@ def test_an_anaphoric_quote_comes_with_the_sentence_naming_its_subject(bot: Assi
         assert not ANAPHOR_START.match(first) or len({c.quote for c in answer.citations}) > 1, (q["question"], first)
 
 
+@pytest.mark.parametrize("question", [
+    "Combien coûtent les modèles d’OpenAI pour l’administration ?",
+    "How much will OpenAI's models cost the administration?",
+])
+def test_a_lead_in_is_quoted_with_the_sentence_that_goes_on_from_it(bot: Assistant, question: str) -> None:
+    # "Un dollar. C’est ce que coûteront les modèles d’intelligence artificielle d’OpenAI…" (article 002):
+    # the amount is in the lead-in, what it is the price of in the next sentence.
+    answer = bot.ask(question)
+    assert not answer.refused, answer.answer
+    quotes = [c.quote for c in answer.citations]
+    assert "Un dollar." in quotes, quotes
+    following = quotes[quotes.index("Un dollar.") + 1]
+    assert following.startswith("C’est ce que coûteront"), quotes
+    for c in answer.citations:
+        assert bot.article_text(c.source)[c.start : c.end] == c.quote
+
+
 def test_a_heading_is_not_an_answer(bot: Assistant) -> None:
     answer = bot.ask("What is OpenAI for Government?")
     assert not answer.refused

@@ -1,4 +1,4 @@
-"""How the extractive answer is composed from ranked sentences: the actor rule and the second sentence.
+"""How the extractive answer is composed from ranked sentences: the actor rule, lead-ins and the second sentence.
 
 Real BM25 statistics and the real feature code over a hand-made article; the sentence
 probabilities are set by hand, since what is tested is the composition, not the model.
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.answer import ExtractiveAnswerer, ExtractiveResult, Ranking, cited_first, selector_first
+from assistant.answer import MONEY, ExtractiveAnswerer, ExtractiveResult, Ranking, cited_first, selector_first, unmet
 from assistant.lexical import LexicalIndex
 from assistant.models import Citation, Passage
 from assistant.selector import NEVER, AnswererModel
@@ -83,6 +83,69 @@ def test_a_third_sentence_is_quoted_only_when_it_reaches_its_own_ratio(lexical: 
     # never more than three, however close the rest
     probs["Le ministèr"] = 0.34
     assert len(compose(lexical, question, probs, swap=NEVER, ratio=0.1, third=0.1, text=FOUR)) == 3
+
+
+LEAD = (
+    "Le contrat est signé. Un dollar. C’est ce que coûteront les modèles d’OpenAI à l’administration. "
+    "Le ministère de la Défense n’a pas commenté.\n\nDeux dollars.\n\nGoogle a ajouté Gemini au catalogue."
+)
+LEAD_PROBS = {"Le contrat ": 0.1, "Un dollar.": 0.2, "C’est ce qu": 0.1, "Le ministèr": 0.05, "Deux dollar": 0.01, "Google a aj": 0.01}
+
+
+def test_a_lead_in_is_quoted_with_the_sentence_it_introduces_and_that_sentence_with_its_lead_in(lexical: LexicalIndex) -> None:
+    question = "Combien coûtent les modèles d’OpenAI ?"
+    after = compose(lexical, question, LEAD_PROBS, swap=NEVER, ratio=0.9, text=LEAD)
+    assert after == ["Un dollar.", "C’est ce que coûteront les modèles d’OpenAI à l’administration."]
+    before = compose(lexical, question, {**LEAD_PROBS, "Un dollar.": 0.01, "C’est ce qu": 0.3}, swap=NEVER, ratio=0.9, text=LEAD)
+    assert before == after  # in the article's order, each sentence once
+    # A lead-in alone in its paragraph introduces nothing of the next one.
+    alone = compose(lexical, question, {**LEAD_PROBS, "Deux dollar": 0.5}, swap=NEVER, ratio=0.9, text=LEAD)
+    assert alone == ["Deux dollars."]
+    # A sentence of more than three words stands on its own: nothing is added either way.
+    plain = compose(lexical, question, {**LEAD_PROBS, "Le ministèr": 0.5}, swap=NEVER, ratio=0.9, text=LEAD)
+    assert plain == ["Le ministère de la Défense n’a pas commenté."]
+
+
+def test_a_lead_in_outside_the_passage_is_quoted_once_within_a_widened_passage(lexical: LexicalIndex) -> None:
+    # Chunks overlap: the retriever's first passage may begin with the sentence that goes on from the lead-in.
+    at = LEAD.index("C’est")
+    passage = Passage("c1", "a.txt", "Contrat", None, "fr", LEAD[at:], at, len(LEAD), 1.0, 0.85)
+    earlier = Passage("c0", "a.txt", "Contrat", None, "fr", LEAD[:at], 0, at, 0.9, 0.8)
+    question = "Combien coûtent les modèles d’OpenAI ?"
+    q = question_terms(question, "fr")
+    found = candidates(q, [passage, earlier], lexical, lambda p: ("art", LEAD), None)
+    probs = {"C’est ce qu": 0.5, "Un dollar.": 0.45}
+    ranked = sorted(found, key=lambda c: -probs.get(c.text[:11], 0.01))
+    model = AnswererModel(None, None, 0.3, 0.5, 0.0, {}, {}, NEVER, NEVER)  # type: ignore[arg-type]
+    answerer = ExtractiveAnswerer(lexical, lambda p: ("art", LEAD), None, model)
+    ranking = Ranking(q, ranked, [probs.get(c.text[:11], 0.01) for c in ranked], 0.9, corpus_knowledge(q, lexical))
+    groups = answerer._choose(ranking)
+    assert [g[0][0].text[:11] for g in groups] == ["Un dollar.", "C’est ce qu"]
+    for group in groups:
+        cand = group[0][0]
+        assert LEAD[cand.start:cand.end] == cand.text
+        assert cand.passage.start <= cand.start and cand.end <= cand.passage.end
+        assert cand.passage.text == LEAD[cand.passage.start:cand.passage.end]
+    # Read with the article, the measure stands before the sentence whichever passage holds it.
+    first = next(c for c in found if c.passage is passage and c.text.startswith("C’est"))
+    assert unmet(question, [first], lambda p: ("art", LEAD)) is None
+    assert unmet(question, [first]) == MONEY  # the passage alone does not hold the lead-in
+
+
+def test_a_lead_in_does_not_keep_out_a_further_sentence_on_another_fact(lexical: LexicalIndex) -> None:
+    text = LEAD.replace("Le ministère de la Défense n’a pas commenté.", "Anthropic facturera Claude aux agences un dollar par an.")
+    probs = {**LEAD_PROBS, "Anthropic f": 0.19}
+    texts = compose(lexical, "Combien coûtent les modèles d’OpenAI ?", probs, swap=NEVER, ratio=0.9, text=text)
+    assert [t[:11] for t in texts] == ["Un dollar.", "C’est ce qu", "Anthropic f"]
+
+
+def test_the_measure_asked_for_may_stand_in_the_lead_in_of_the_quoted_sentence(lexical: LexicalIndex) -> None:
+    passage = Passage("c1", "a.txt", "Contrat", None, "fr", LEAD, 0, len(LEAD), 1.0, 0.85)
+    question = "Combien coûtent les modèles d’OpenAI ?"
+    found = candidates(question_terms(question, "fr"), [passage], lexical, lambda p: ("art", LEAD), None)
+    by_start = {c.text[:11]: c for c in found}
+    assert unmet(question, [by_start["C’est ce qu"]]) is None  # "Un dollar." before it
+    assert unmet(question, [by_start["Le ministèr"]]) == MONEY
 
 
 # --- the passages listed with an answer -------------------------------------------------------

@@ -17,8 +17,9 @@ How it decides (the model is fitted by ``scripts/train_answerer.py``):
 3. the best sentence is quoted; a heading only when a title is asked for; if it
    leans on an anaphor or lacks the actor a who-question asks for, the sentence
    that names the actor is quoted before it (``actors``); a second (and a third)
-   sentence is added when it is nearly as likely and says something else; other
-   outlets that state the same fact are cited on the same sentence.
+   sentence is added when it is nearly as likely and says something else; a lead-in
+   ("Un dollar.") and the sentence that goes on from it ("C’est ce que…") are quoted
+   together (``lead_ins``); other outlets that state the same fact are cited on the same sentence.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ from .answer_types import (
     states_negation,
     swapped_opposite,
 )
+from .lead_ins import is_lead_in, lead_in_before, points_back, sentence_after
 from .lexical import LexicalIndex
 from .models import Answer, Citation, Passage
 from .selector import DEFAULT_MODEL_PATH, AnswererModel, load_model
@@ -122,8 +124,9 @@ class Ranking:
     missing: str | None = None  # what the question turns on and the best sentence lacks (``unmet``)
 
 
-def unmet(question: str, ranked: list[Candidate]) -> str | None:
-    """What the question turns on that the sentence it would quote first lacks, or None: the
+def unmet(question: str, ranked: list[Candidate], article_text: ArticleTextLookup | None = None) -> str | None:
+    """What the question turns on that the sentence it would quote first (with its lead-in, when
+    it goes on from one: ``lead_ins``) lacks, or None: the
     measure asked for (MONEY, COUNT, DATE), a BIRTH asked about and not spoken of, a NEGATION asked about and not stated, or an
     OPPOSITE said instead of a word of the question (``answer_types``).
 
@@ -135,14 +138,25 @@ def unmet(question: str, ranked: list[Candidate]) -> str | None:
     if not ranked:
         return None
     quoted = _first_quoted(question, ranked)
+    missing = _lacks(question, quoted.text)
+    if missing is None or not points_back(quoted.text):
+        return missing
+    # "Un dollar. C'est ce que coûteront…" is quoted with its lead-in and read with it. Without the
+    # article (a caller with passages only), the passage holds what it can of it.
+    text, shift = (article_text(quoted.passage)[1], 0) if article_text else (quoted.passage.text, quoted.passage.start)
+    before = lead_in_before(text, quoted.start - shift, quoted.end - shift)
+    return missing if before is None else _lacks(question, f"{text[before[0]:before[1]]} {quoted.text}")
+
+
+def _lacks(question: str, said: str) -> str | None:
     measure = asked_measure(question)
-    if measure is not None and not states(measure, quoted.text, question):
+    if measure is not None and not states(measure, said, question):
         return measure
-    if asks_birth(question) and not states_birth(quoted.text):
+    if asks_birth(question) and not states_birth(said):
         return BIRTH
-    if asks_negated(question) and not states_negation(quoted.text):
+    if asks_negated(question) and not states_negation(said):
         return NEGATION
-    if swapped_opposite(question, quoted.text):
+    if swapped_opposite(question, said):
         return OPPOSITE
     return None
 
@@ -255,7 +269,7 @@ class ExtractiveAnswerer:
         """The ranking of already-scored candidates (best first): adds the answerability confidence."""
         row = question_row(q, ranked, probs, knowledge)
         confidence = float(self.model.answerability.probabilities(row[None, :])[0]) if ranked else 0.0
-        missing = unmet(q.text, ranked)
+        missing = unmet(q.text, ranked, self.article_text)
         if missing is not None:
             confidence = min(confidence, UNMET_CONFIDENCE)
         return Ranking(q, ranked, probs, confidence, knowledge, missing)
@@ -309,8 +323,10 @@ class ExtractiveAnswerer:
                 antecedent = self._antecedent(best, q)
                 if antecedent is not None:
                     groups.append([(antecedent, p_best)])
+        groups.extend(self._leading(best, p_best, groups))
         groups.append([(best, p_best), *self._corroborating(best, p_best, pairs)])
-        used = {id(c) for g in groups for c, _ in g}
+        groups.extend(self._continuing(best, p_best, groups))
+        used = {(c.article_id, c.start) for g in groups for c, _ in g}  # quoted already (a lead-in's sentence too)
         # Further sentences, each only when nearly as likely as the best (the n-th extra one
         # must reach the n-th ratio): the selector's top two or three, when it hesitates.
         ratios = (self.model.second_sentence_ratio, self.model.third_sentence_ratio)
@@ -318,13 +334,45 @@ class ExtractiveAnswerer:
         for other, p in pairs[1:]:
             if added == len(ratios) or p < max(p_best * ratios[added], self.model.min_sentence_probability):
                 break
-            if id(other) in used or any(_overlap(other.stems, c.stems) >= SAME_FACT_OVERLAP for g in groups for c, _ in g):
+            if (other.article_id, other.start) in used or any(  # a lead-in's few stems would match anything
+                    _overlap(other.stems, c.stems) >= SAME_FACT_OVERLAP for g in groups for c, _ in g if not is_lead_in(c.text)):
                 continue
             if actors.needs_actor(q.kind, q.text, other.text, other.passage.lang):
                 continue  # a further sentence must stand on its own
-            groups.append([(other, p)])
+            further = [*self._leading(other, p, groups), [(other, p)], *self._continuing(other, p, groups)]
+            groups.extend(further)
+            used |= {(c.article_id, c.start) for g in further for c, _ in g}
             added += 1
         return groups
+
+    def _leading(self, cand: Candidate, prob: float, groups: list[list[tuple[Candidate, float]]]) -> list[list[tuple[Candidate, float]]]:
+        """The lead-in ``cand`` goes on from, as a group of its own, unless already quoted."""
+        if not points_back(cand.text):
+            return []  # nearly always: the article's text is not looked up
+        _, text = self.article_text(cand.passage)
+        return self._quoted_too(cand, prob, groups, text, lead_in_before(text, cand.start, cand.end))
+
+    def _continuing(self, cand: Candidate, prob: float, groups: list[list[tuple[Candidate, float]]]) -> list[list[tuple[Candidate, float]]]:
+        """The sentence that goes on from ``cand``, when it is a lead-in, as a group of its own, unless already quoted."""
+        if not is_lead_in(cand.text):
+            return []  # nearly always: the article's text is not looked up
+        _, text = self.article_text(cand.passage)
+        return self._quoted_too(cand, prob, groups, text, sentence_after(text, cand.start, cand.end))
+
+    @staticmethod
+    def _quoted_too(cand: Candidate, prob: float, groups: list[list[tuple[Candidate, float]]], text: str,
+                    span: tuple[int, int] | None) -> list[list[tuple[Candidate, float]]]:
+        if span is None or any(c.article_id == cand.article_id and c.start == span[0] for g in groups for c, _ in g):
+            return []
+        start, end = span
+        sentence = text[start:end]
+        passage = cand.passage
+        if start < passage.start:  # cite it within a passage that holds it
+            passage = _widened(passage, text, start)
+        if end > passage.end:
+            passage = _stretched(passage, text, end)
+        stems = frozenset(lexical_tokens(sentence, passage.lang))
+        return [[(Candidate(passage, cand.passage_rank, cand.article_id, start, end, sentence, stems, cand.cos), prob)]]
 
     def _antecedent(self, cand: Candidate, q: QuestionTerms) -> Candidate | None:
         _, text = self.article_text(cand.passage)
@@ -363,6 +411,11 @@ def _is_heading(cand: Candidate) -> bool:
 def _widened(passage: Passage, text: str, start: int) -> Passage:
     """The passage stretched back to ``start``, so that the citation's passage holds its quote."""
     return replace(passage, start=start, text=text[start : passage.end])
+
+
+def _stretched(passage: Passage, text: str, end: int) -> Passage:
+    """The passage stretched on to ``end``, so that the citation's passage holds its quote."""
+    return replace(passage, end=end, text=text[passage.start : end])
 
 
 def _overlap(a: frozenset[str], b: frozenset[str]) -> float:
