@@ -31,6 +31,12 @@ def test_needs_actor() -> None:
     # A demonstrative whose noun phrase names the actor stands on its own; a pronoun does not.
     assert not needs_actor(OTHER, "Avec quel organisme ?", "Cette manœuvre stratégique d’Anthropic intervient après l’accord.", "fr")
     assert not needs_actor(OTHER, "When?", "This deal with OpenAI was signed in June.", "en")
+    assert not needs_actor(OTHER, "Quelle durée ?", "L’accord d’Anthropic avec la GSA fournira un accès pour un an.", "fr")
+    assert not needs_actor(OTHER, "When?", "The company OpenAI signed in June.", "en")
+    assert not needs_actor(OTHER, "Quel but ?", "L’initiative de la GSA vise une adoption généralisée.", "fr")
+    assert needs_actor(OTHER, "Quel but ?", "L’initiative de la GSA vise une adoption généralisée.", "fr", named_noun_stands=False)
+    assert needs_actor(OTHER, "Quelle durée ?", "L’accord fournira un accès à ses modèles pour un an.", "fr")
+    assert needs_actor(OTHER, "Quand ?", "L’entreprise va offrir l’accès à ChatGPT Enterprise.", "fr")
     assert needs_actor(OTHER, "Quand ?", "Il a signé avec OpenAI en juin.", "fr")
     assert needs_actor(OTHER, "Quand ?", "Ce dernier a signé avec OpenAI en juin.", "fr")
 

@@ -47,19 +47,32 @@ def names_someone(sentence: str, lang: str, question: str = "") -> bool:
     return False
 
 
-def needs_actor(question_kind: str, question: str, sentence: str, lang: str) -> bool:
-    if ANAPHOR_START.match(sentence) and not _opening_names(sentence):
+def needs_actor(question_kind: str, question: str, sentence: str, lang: str, named_noun_stands: bool = True) -> bool:
+    """``named_noun_stands``: whether "L’accord d’Anthropic…" (a noun anaphor named at once) stands on its
+    own; a further sentence of an answer is held to more (it mostly goes on about the best one's subject)."""
+    if ANAPHOR_START.match(sentence) and not _opening_names(sentence, named_noun_stands):
         return True
     return question_kind == PERSON and not holds(PERSON, sentence, question) and not names_someone(sentence, lang, question)
 
 
 _DEMONSTRATIVE = re.compile(r"^\W*(?:cette|cet|ces|ce|this|these|that|those)\s+(?!derni)", re.IGNORECASE)
+# One of ``ANAPHOR_START``'s nouns with its article, named at once: "L’accord d’Anthropic…",
+# "la société OpenAI…", "the company OpenAI…" (not "L’entreprise va offrir ChatGPT…": a name
+# further on belongs to what the sentence says, not to who).
+_NAMED_NOUN = re.compile(
+    r"^\W*(?i:l['’](?:entreprise|organisation|agence|administration|accord|offre|initiative|annonce)|"
+    r"la (?:société|firme|start-up|startup|compagnie|plateforme|mesure)|le (?:groupe|laboratoire|géant)|"
+    r"the (?:company|firm|startup|group|agency|deal|offer))\s*(?i:d['’]|de\s+(?:la\s+|l['’])?|du\s+|des\s+|of\s+(?:the\s+)?)?[A-Z]"
+)
 OPENING_WORDS = 5
 
 
-def _opening_names(sentence: str) -> bool:
-    """True for a demonstrative whose own words name the actor: "Cette manœuvre stratégique
-    d’Anthropic intervient…" says who; "Cette offre intervient…" and "Il a signé avec OpenAI" do not."""
+def _opening_names(sentence: str, named_noun_stands: bool = True) -> bool:
+    """True for a noun-phrase anaphor whose own words name the actor: "Cette manœuvre stratégique
+    d’Anthropic intervient…" and "L’accord d’Anthropic avec la GSA fournira…" say who; "Cette offre
+    intervient…", "L’entreprise va offrir…" and "Il a signé avec OpenAI" do not."""
+    if named_noun_stands and _NAMED_NOUN.match(sentence):
+        return True
     if not _DEMONSTRATIVE.match(sentence):
         return False
     opening = " ".join(sentence.split()[1 : 1 + OPENING_WORDS])

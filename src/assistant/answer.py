@@ -337,7 +337,7 @@ class ExtractiveAnswerer:
             if (other.article_id, other.start) in used or any(  # a lead-in's few stems would match anything
                     _overlap(other.stems, c.stems) >= SAME_FACT_OVERLAP for g in groups for c, _ in g if not is_lead_in(c.text)):
                 continue
-            if actors.needs_actor(q.kind, q.text, other.text, other.passage.lang):
+            if actors.needs_actor(q.kind, q.text, other.text, other.passage.lang, named_noun_stands=False):
                 continue  # a further sentence must stand on its own
             further = [*self._leading(other, p, groups), [(other, p)], *self._continuing(other, p, groups)]
             groups.extend(further)
