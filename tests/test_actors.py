@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from assistant.actors import antecedent_span, asks_for_title, names_someone, needs_actor
+from assistant.actors import antecedent_span, asks_for_title, is_heading, names_someone, needs_actor
 from assistant.answer_types import OTHER, PERSON
 
 TEXT = (
@@ -45,6 +45,24 @@ def test_antecedent_skips_other_anaphors_and_crosses_a_paragraph() -> None:
     span = antecedent_span(TEXT, TEXT.index("Cette offre"), "fr", QUESTION)
     assert span is not None
     assert TEXT[span[0] : span[1]].startswith("OpenAI indique")
+
+
+def test_the_antecedent_is_looked_for_within_the_section_and_may_be_a_named_noun_anaphor() -> None:
+    text = (
+        "OpenAI a signé avec le Pentagone.\n\nSignal aux alliés\n\n"
+        "Ce contrat avec le DoD sert de modèle. Elle pourrait aussi servir l’OTAN."
+    )
+    span = antecedent_span(text, text.index("Elle"), "fr", "Quand ?")
+    assert span is not None and text[span[0] : span[1]].startswith("Ce contrat avec le DoD")
+    # A heading is not quoted as the sentence naming the actor, and nothing before it is looked at.
+    no_named = text.replace("Ce contrat avec le DoD", "Ce contrat")
+    assert antecedent_span(no_named, no_named.index("Elle"), "fr", "Quand ?") is None
+
+
+def test_headings() -> None:
+    assert is_heading("Signal aux alliés") and is_heading("Course aux “frontier models”")
+    assert not is_heading("OpenAI a signé avec le Pentagone.") and not is_heading("Il a dit « oui ».")
+    assert not is_heading("« Nous sommes fiers de ce partenariat », a déclaré Sam Altman.")
 
 
 def test_no_antecedent_at_the_start_of_an_article() -> None:

@@ -73,6 +73,20 @@ FOUR = (
 )
 
 
+def test_a_further_sentence_may_lean_on_the_sentence_quoted_just_before_it(lexical: LexicalIndex) -> None:
+    # "Cette offre…" follows the best sentence in the article: its anaphor reads right there.
+    probs = {"OpenAI a si": 0.6, "Cette offre": 0.4, "Le ministèr": 0.05}
+    after_best = compose(lexical, "Quel contrat marque une première pour la défense ?", probs, swap=NEVER, ratio=0.5)
+    assert [t[:11] for t in after_best] == ["OpenAI a si", "Cette offre"]
+    # Not after another sentence, and never for a who-question, which needs a name of its own.
+    probs = {"OpenAI a si": 0.05, "Cette offre": 0.4, "Le ministèr": 0.6}
+    elsewhere = compose(lexical, "Quel contrat marque une première pour la défense ?", probs, swap=NEVER, ratio=0.5)
+    assert [t[:11] for t in elsewhere] == ["Le ministèr"]
+    probs = {"OpenAI a si": 0.6, "Cette offre": 0.4, "Le ministèr": 0.05}
+    who = compose(lexical, "Qui marque une première pour la défense ?", probs, swap=NEVER, ratio=0.5)
+    assert [t[:11] for t in who] == ["OpenAI a si"]
+
+
 def test_a_third_sentence_is_quoted_only_when_it_reaches_its_own_ratio(lexical: LexicalIndex) -> None:
     probs = {"OpenAI a si": 0.6, "Anthropic p": 0.4, "Google a aj": 0.35, "Le ministèr": 0.05}
     question = "Quelles entreprises ont des accords avec le gouvernement ?"

@@ -85,6 +85,10 @@ def test_states(measure: str, sentence: str, stated: bool) -> None:
     ("How many soldiers does the Pentagon have?", "In 2026 the Pentagon will have a budget of $1,000 billion.", False),
     ("Combien de soldats compte le Pentagone ?", "Un contrat de 200 millions de dollars, signé en 2025.", False),
     ("Combien de salariés compte l'agence ?", "L'agence compte 2 000 salariés depuis 2025.", True),
+    # nor a day of the month
+    ("Combien de personnes assistaient à la soirée ?", "Le 23 juillet, certains des dirigeants figuraient parmi les invités.", False),
+    ("How many people attended the dinner?", "On June 16th, some of the leaders were among the guests.", False),
+    ("Combien de personnes assistaient à la soirée ?", "Le 1er août, 300 personnes assistaient à la soirée.", True),
     # ... unless the question counts those units
     ("Combien de temps les employés gagnent-ils ?", "Certains employés disent avoir gagné 1h30 par jour.", True),
     ("How many dollars will the agencies pay?", "The agencies will pay $1 a year.", True),

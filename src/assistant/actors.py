@@ -80,16 +80,31 @@ def _opening_names(sentence: str, named_noun_stands: bool = True) -> bool:
 
 
 def antecedent_span(text: str, start: int, lang: str, question: str) -> tuple[int, int] | None:
-    """The nearest sentence before ``start`` (at most a few back) that names someone."""
+    """The nearest sentence before ``start`` (at most a few back, within its section) that names
+    someone: an anaphor's own words may ("Ce contrat avec le DoD…"); a heading is not a sentence
+    that names, and the section it opens is where the actor must be named."""
     window_start = max(0, start - 1500)
     spans = [s for s in sentence_spans(text, window_start, start) if s[1] <= start]
     if spans and window_start > 0:
         spans = spans[1:]  # the first span of the window may be a cut sentence
     for s, e in reversed(spans[-MAX_SENTENCES_BACK:]):
         sentence = text[s:e]
-        if names_someone(sentence, lang, question) and not ANAPHOR_START.match(sentence):
+        if is_heading(sentence):
+            return None
+        if names_someone(sentence, lang, question) and (not ANAPHOR_START.match(sentence) or _opening_names(sentence)):
             return s, e
     return None
+
+
+# The end of a sentence: its punctuation, then closing quotes or brackets ("…modèles”." ends one;
+# "Course aux “frontier models”" does not).
+_ENDS_SENTENCE = re.compile(r"[.!?…:;][\"'»”’)\]\s]*$")
+HEADING_WORDS = 14
+
+
+def is_heading(sentence: str) -> bool:
+    """A line that is not a sentence: a heading or a title ("Signal aux alliés")."""
+    return not _ENDS_SENTENCE.search(sentence) and len(sentence.split()) <= HEADING_WORDS
 
 
 def asks_for_title(question: str) -> bool:

@@ -37,6 +37,7 @@ from .answer_types import (
     MONEY,
     NEGATION,
     OPPOSITE,
+    PERSON,
     asked_measure,
     asks_birth,
     asks_negated,
@@ -337,13 +338,21 @@ class ExtractiveAnswerer:
             if (other.article_id, other.start) in used or any(  # a lead-in's few stems would match anything
                     _overlap(other.stems, c.stems) >= SAME_FACT_OVERLAP for g in groups for c, _ in g if not is_lead_in(c.text)):
                 continue
-            if actors.needs_actor(q.kind, q.text, other.text, other.passage.lang, named_noun_stands=False):
-                continue  # a further sentence must stand on its own
+            if actors.needs_actor(q.kind, q.text, other.text, other.passage.lang, named_noun_stands=False) and not (
+                    q.kind != PERSON and self._goes_on_from_quoted(other, groups)):
+                continue  # a further sentence must stand on its own, or go on from one quoted just before it
             further = [*self._leading(other, p, groups), [(other, p)], *self._continuing(other, p, groups)]
             groups.extend(further)
             used |= {(c.article_id, c.start) for g in further for c, _ in g}
             added += 1
         return groups
+
+    def _goes_on_from_quoted(self, cand: Candidate, groups: list[list[tuple[Candidate, float]]]) -> bool:
+        """Whether the sentence just before ``cand`` in its article is quoted already: "Il", "Cette offre"
+        then read as the article means them."""
+        _, text = self.article_text(cand.passage)
+        return any(c.article_id == cand.article_id and c.end <= cand.start and not text[c.end : cand.start].strip()
+                   for g in groups for c, _ in g)
 
     def _leading(self, cand: Candidate, prob: float, groups: list[list[tuple[Candidate, float]]]) -> list[list[tuple[Candidate, float]]]:
         """The lead-in ``cand`` goes on from, as a group of its own, unless already quoted."""
@@ -405,7 +414,8 @@ _HEADING, _TITLE = SENTENCE_FEATURES.index("is_heading"), SENTENCE_FEATURES.inde
 
 
 def _is_heading(cand: Candidate) -> bool:
-    return bool(cand.features[_HEADING] or cand.features[_TITLE])
+    # The feature (fitted as it is) reads a closing quote as an end: "Course aux “frontier models”".
+    return bool(cand.features[_HEADING] or cand.features[_TITLE]) or actors.is_heading(cand.text)
 
 
 def _widened(passage: Passage, text: str, start: int) -> Passage:

@@ -127,11 +127,16 @@ def states(measure: str, sentence: str, question: str) -> bool:
     return _beyond_question(_STATES[measure], sentence, question)
 
 
+_MONTHS = (r"(?:janvier|février|fevrier|mars|avril|mai|juin|juillet|août|aout|septembre|octobre|novembre|décembre|decembre|"
+           r"january|february|march|april|may|june|july|august|september|october|november|december)")
 # What a count is not (``states``). Bounded repetitions: linear on long sentences.
 _NOT_A_COUNT = re.compile(
     r"[$€£¥]\s?\d[\d.,\s]{0,20}(?:\s?(?:millions?|milliards?|billions?|mds?|bn|m)\b)?|"
     r"\b\d[\d.,\s]{0,20}(?:millions?\s|milliards?\s|billions?\s)?(?:de\s|d['’]\s?|of\s)?(?:dollars?|euros?|usd|eur|[$€£])|"
-    r"\b\d{1,2}\s?h\s?\d{0,2}\b|\b\d{1,2}:\d{2}\b|\b(?:1[5-9]|20)\d\d\b", re.I)
+    r"\b\d{1,2}\s?h\s?\d{0,2}\b|\b\d{1,2}:\d{2}\b|\b(?:1[5-9]|20)\d\d\b|"
+    # A day of the month: "le 23 juillet", "1er août", "June 16th" ("Le 23 juillet, certains des
+    # dirigeants…" does not say how many came).
+    rf"\b\d{{1,2}}(?:er|st|nd|rd|th)?\s+{_MONTHS}\b|\b{_MONTHS}\s+\d{{1,2}}(?:st|nd|rd|th)?\b", re.I)
 _COUNTS_UNITS = re.compile(
     r"\b(?:combien|how many|how much|how long)\b.{0,30}\b(?:temps|time|durée|heures?|hours?|minutes?|secondes?|seconds?|"
     r"jours?|days?|semaines?|weeks?|mois|months?|ans|années?|years?|dollars?|euros?|argent|money|fois|times)\b", re.I)
