@@ -87,6 +87,22 @@ def test_a_further_sentence_may_lean_on_the_sentence_quoted_just_before_it(lexic
     assert [t[:11] for t in who] == ["OpenAI a si"]
 
 
+SAME = (
+    "OpenAI Public Sector a conclu un contrat avec le Pentagone pour la défense. "
+    "Le contrat avec le Pentagone lie OpenAI Public Sector, entité chargée des relations institutionnelles, à la défense."
+)
+
+
+def test_a_sentence_on_the_same_fact_is_added_when_it_holds_more_of_what_was_asked(lexical: LexicalIndex) -> None:
+    probs = {"OpenAI Publ": 0.6, "Le contrat ": 0.5}
+    asked = compose(lexical, "Quelles relations OpenAI Public Sector entretient-il avec le Pentagone ?", probs,
+                    swap=NEVER, ratio=0.5, text=SAME)
+    assert [t[:11] for t in asked] == ["OpenAI Publ", "Le contrat "]
+    restated = compose(lexical, "Quel contrat OpenAI Public Sector a-t-il conclu avec le Pentagone ?", probs,
+                       swap=NEVER, ratio=0.5, text=SAME)
+    assert [t[:11] for t in restated] == ["OpenAI Publ"]
+
+
 def test_a_third_sentence_is_quoted_only_when_it_reaches_its_own_ratio(lexical: LexicalIndex) -> None:
     probs = {"OpenAI a si": 0.6, "Anthropic p": 0.4, "Google a aj": 0.35, "Le ministèr": 0.05}
     question = "Quelles entreprises ont des accords avec le gouvernement ?"

@@ -46,6 +46,7 @@ from .answer_types import (
     states_negation,
     swapped_opposite,
 )
+from .glossary import question_tokens
 from .lead_ins import is_lead_in, lead_in_before, points_back, sentence_after
 from .lexical import LexicalIndex
 from .models import Answer, Citation, Passage
@@ -335,9 +336,12 @@ class ExtractiveAnswerer:
         for other, p in pairs[1:]:
             if added == len(ratios) or p < max(p_best * ratios[added], self.model.min_sentence_probability):
                 break
-            if (other.article_id, other.start) in used or any(  # a lead-in's few stems would match anything
-                    _overlap(other.stems, c.stems) >= SAME_FACT_OVERLAP for g in groups for c, _ in g if not is_lead_in(c.text)):
+            if (other.article_id, other.start) in used:
                 continue
+            if any(  # a lead-in's few stems would match anything
+                    _overlap(other.stems, c.stems) >= SAME_FACT_OVERLAP for g in groups for c, _ in g if not is_lead_in(c.text)
+            ) and not self._adds_asked_words(q, other, groups):
+                continue  # the same fact again, and nothing more of what was asked
             if actors.needs_actor(q.kind, q.text, other.text, other.passage.lang, named_noun_stands=False) and not (
                     q.kind != PERSON and self._goes_on_from_quoted(other, groups)):
                 continue  # a further sentence must stand on its own, or go on from one quoted just before it
@@ -346,6 +350,15 @@ class ExtractiveAnswerer:
             used |= {(c.article_id, c.start) for g in further for c, _ in g}
             added += 1
         return groups
+
+    @staticmethod
+    def _adds_asked_words(q: QuestionTerms, cand: Candidate, groups: list[list[tuple[Candidate, float]]]) -> bool:
+        """Whether ``cand`` holds a word of the question that no quoted sentence holds: then it is not the
+        same fact again, though it shares most words with one ("En bref : OpenAI Public Sector LLC a conclu
+        un contrat…" and "…OpenAI Public Sector LLC, l’entité dédiée aux relations institutionnelles…")."""
+        asked = set(question_tokens(q.text, cand.passage.lang, q.lang))
+        quoted = set().union(*(c.stems for g in groups for c, _ in g))
+        return bool(asked & (cand.stems - quoted))
 
     def _goes_on_from_quoted(self, cand: Candidate, groups: list[list[tuple[Candidate, float]]]) -> bool:
         """Whether the sentence just before ``cand`` in its article is quoted already: "Il", "Cette offre"
