@@ -63,6 +63,8 @@ def test_headings() -> None:
     assert is_heading("Signal aux alliés") and is_heading("Course aux “frontier models”")
     assert not is_heading("OpenAI a signé avec le Pentagone.") and not is_heading("Il a dit « oui ».")
     assert not is_heading("« Nous sommes fiers de ce partenariat », a déclaré Sam Altman.")
+    assert not is_heading("OpenAI a signé (voir encadré)") and not is_heading("OpenAI a signé le contrat [1]")
+    assert not is_heading("**OpenAI a signé.**")
 
 
 def test_no_antecedent_at_the_start_of_an_article() -> None:

@@ -85,6 +85,21 @@ def test_a_further_sentence_may_lean_on_the_sentence_quoted_just_before_it(lexic
     probs = {"OpenAI a si": 0.6, "Cette offre": 0.4, "Le ministèr": 0.05}
     who = compose(lexical, "Qui marque une première pour la défense ?", probs, swap=NEVER, ratio=0.5)
     assert [t[:11] for t in who] == ["OpenAI a si"]
+    # Two sentences back is not "just before": the anaphor would read as the one between.
+    three = TEXT.replace("Le ministère de la Défense n'a pas commenté.", "Elle sera reconduite en 2026.")
+    probs = {"OpenAI a si": 0.6, "Cette offre": 0.01, "Elle sera r": 0.4}
+    assert [t[:11] for t in compose(lexical, "Quel contrat sera reconduit ?", probs, swap=NEVER, ratio=0.5, text=three)] == [
+        "OpenAI a si"]
+
+
+def test_a_sentence_leaning_on_a_quoted_one_is_placed_right_after_it(lexical: LexicalIndex) -> None:
+    text = ("OpenAI a signé en juin un contrat avec le Pentagone. "
+            "Cette offre marque une première pour la défense américaine. "
+            "Google a aussi signé un contrat pour la défense avec la marine.")
+    probs = {"OpenAI a si": 0.6, "Cette offre": 0.45, "Google a au": 0.5}
+    texts = compose(lexical, "Quel contrat marque une première pour la défense ?", probs, swap=NEVER, ratio=0.5,
+                    third=0.5, text=text)
+    assert [t[:11] for t in texts] == ["OpenAI a si", "Cette offre", "Google a au"]
 
 
 SAME = (

@@ -89,6 +89,8 @@ def test_states(measure: str, sentence: str, stated: bool) -> None:
     ("Combien de personnes assistaient à la soirée ?", "Le 23 juillet, certains des dirigeants figuraient parmi les invités.", False),
     ("How many people attended the dinner?", "On June 16th, some of the leaders were among the guests.", False),
     ("Combien de personnes assistaient à la soirée ?", "Le 1er août, 300 personnes assistaient à la soirée.", True),
+    ("How many people died in the fire?", "Officials said as many as 20 may have died in the fire.", True),
+    ("Combien d'agences ont adopté l'outil ?", "En juillet 40 agences ont adopté l'outil.", True),
     # ... unless the question counts those units
     ("Combien de temps les employés gagnent-ils ?", "Certains employés disent avoir gagné 1h30 par jour.", True),
     ("How many dollars will the agencies pay?", "The agencies will pay $1 a year.", True),

@@ -96,9 +96,10 @@ def antecedent_span(text: str, start: int, lang: str, question: str) -> tuple[in
     return None
 
 
-# The end of a sentence: its punctuation, then closing quotes or brackets ("…modèles”." ends one;
-# "Course aux “frontier models”" does not).
-_ENDS_SENTENCE = re.compile(r"[.!?…:;][\"'»”’)\]\s]*$")
+# The end of a sentence: its punctuation, then closing quotes, brackets or markdown ("…modèles”."
+# ends one; a closing bracket ends one too, as a footnote or an aside; "Course aux “frontier
+# models”" does not).
+_ENDS_SENTENCE = re.compile(r"(?:[.!?…:;][\"'»”’)\]*_\s]*|[)\]][*_\s]*)$")
 HEADING_WORDS = 14
 
 

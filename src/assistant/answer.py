@@ -342,11 +342,14 @@ class ExtractiveAnswerer:
                     _overlap(other.stems, c.stems) >= SAME_FACT_OVERLAP for g in groups for c, _ in g if not is_lead_in(c.text)
             ) and not self._adds_asked_words(q, other, groups):
                 continue  # the same fact again, and nothing more of what was asked
-            if actors.needs_actor(q.kind, q.text, other.text, other.passage.lang, named_noun_stands=False) and not (
-                    q.kind != PERSON and self._goes_on_from_quoted(other, groups)):
-                continue  # a further sentence must stand on its own, or go on from one quoted just before it
+            after = len(groups)  # where it goes: at the end, or right after the sentence it leans on
+            if actors.needs_actor(q.kind, q.text, other.text, other.passage.lang, named_noun_stands=False):
+                leaned_on = None if q.kind == PERSON else self._quoted_just_before(other, groups)
+                if leaned_on is None:
+                    continue  # a further sentence must stand on its own, or go on from one quoted just before it
+                after = leaned_on + 1
             further = [*self._leading(other, p, groups), [(other, p)], *self._continuing(other, p, groups)]
-            groups.extend(further)
+            groups[after:after] = further
             used |= {(c.article_id, c.start) for g in further for c, _ in g}
             added += 1
         return groups
@@ -360,12 +363,16 @@ class ExtractiveAnswerer:
         quoted = set().union(*(c.stems for g in groups for c, _ in g))
         return bool(asked & (cand.stems - quoted))
 
-    def _goes_on_from_quoted(self, cand: Candidate, groups: list[list[tuple[Candidate, float]]]) -> bool:
-        """Whether the sentence just before ``cand`` in its article is quoted already: "Il", "Cette offre"
-        then read as the article means them."""
+    def _quoted_just_before(self, cand: Candidate, groups: list[list[tuple[Candidate, float]]]) -> int | None:
+        """The group whose quoted sentence comes just before ``cand`` in its article, if any: "Il",
+        "Cette offre" then read as the article means them (a corroborating outlet's sentence, cited
+        but not shown, does not count)."""
         _, text = self.article_text(cand.passage)
-        return any(c.article_id == cand.article_id and c.end <= cand.start and not text[c.end : cand.start].strip()
-                   for g in groups for c, _ in g)
+        for i, group in enumerate(groups):
+            head = group[0][0]
+            if head.article_id == cand.article_id and head.end <= cand.start and not text[head.end : cand.start].strip():
+                return i
+        return None
 
     def _leading(self, cand: Candidate, prob: float, groups: list[list[tuple[Candidate, float]]]) -> list[list[tuple[Candidate, float]]]:
         """The lead-in ``cand`` goes on from, as a group of its own, unless already quoted."""

@@ -127,8 +127,9 @@ def states(measure: str, sentence: str, question: str) -> bool:
     return _beyond_question(_STATES[measure], sentence, question)
 
 
-_MONTHS = (r"(?:janvier|février|fevrier|mars|avril|mai|juin|juillet|août|aout|septembre|octobre|novembre|décembre|decembre|"
-           r"january|february|march|april|may|june|july|august|september|october|november|december)")
+_FRENCH_MONTHS = "(?:janvier|février|fevrier|mars|avril|mai|juin|juillet|août|aout|septembre|octobre|novembre|décembre|decembre)"
+# Capitalised only: "as many as 20 may have died", "some 30 march on the capital" are counts.
+_ENGLISH_MONTHS = "(?-i:January|February|March|April|May|June|July|August|September|October|November|December)"
 # What a count is not (``states``). Bounded repetitions: linear on long sentences.
 _NOT_A_COUNT = re.compile(
     r"[$€£¥]\s?\d[\d.,\s]{0,20}(?:\s?(?:millions?|milliards?|billions?|mds?|bn|m)\b)?|"
@@ -136,7 +137,8 @@ _NOT_A_COUNT = re.compile(
     r"\b\d{1,2}\s?h\s?\d{0,2}\b|\b\d{1,2}:\d{2}\b|\b(?:1[5-9]|20)\d\d\b|"
     # A day of the month: "le 23 juillet", "1er août", "June 16th" ("Le 23 juillet, certains des
     # dirigeants…" does not say how many came).
-    rf"\b\d{{1,2}}(?:er|st|nd|rd|th)?\s+{_MONTHS}\b|\b{_MONTHS}\s+\d{{1,2}}(?:st|nd|rd|th)?\b", re.I)
+    rf"\b\d{{1,2}}(?:er)?\s+{_FRENCH_MONTHS}\b|\b\d{{1,2}}(?:st|nd|rd|th)?\s+{_ENGLISH_MONTHS}\b|"
+    rf"\b{_ENGLISH_MONTHS}\s+\d{{1,2}}(?:st|nd|rd|th)?\b", re.I)
 _COUNTS_UNITS = re.compile(
     r"\b(?:combien|how many|how much|how long)\b.{0,30}\b(?:temps|time|durée|heures?|hours?|minutes?|secondes?|seconds?|"
     r"jours?|days?|semaines?|weeks?|mois|months?|ans|années?|years?|dollars?|euros?|argent|money|fois|times)\b", re.I)
