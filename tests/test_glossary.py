@@ -28,6 +28,8 @@ def test_an_english_question_asks_french_articles_with_the_glossarys_words() -> 
     # English stop words stemmed the French way would read as rare words the articles lack.
     assert not {"who", "is", "the", "of"} & set(tokens)
     assert set(lexical_tokens("signer contrat", "fr")) <= set(question_tokens("Who signed the contract?", "fr"))
+    # Acronyms that differ between the languages: "l’OTAN" answers "NATO".
+    assert set(lexical_tokens("OTAN", "fr")) <= set(question_tokens("For which alliance could it serve NATO?", "fr"))
 
 
 def test_a_french_question_asks_english_articles_with_the_glossarys_words() -> None:

@@ -40,6 +40,7 @@ PAIRS: tuple[tuple[str, str], ...] = (
     ("firm", "entreprise"), ("startup", "start-up"), ("bank", "banque"), ("union", "syndicat"),
     ("United States", "États-Unis"), ("American", "américain"), ("America", "Amérique"), ("European", "européen"),
     ("country", "pays"), ("city", "ville"), ("world", "monde"), ("public sector", "secteur public"),
+    ("NATO", "OTAN"), ("EU", "UE"), ("ally", "allié"), ("navy", "marine"), ("weapon", "arme"),
     # money and business
     ("contract", "contrat"), ("agreement", "accord"), ("deal", "accord"), ("deal", "contrat"),
     ("partnership", "partenariat"), ("offer", "offre"), ("price", "prix"), ("cost", "coût"), ("fee", "frais"),
@@ -56,7 +57,9 @@ PAIRS: tuple[tuple[str, str], ...] = (
     ("bill", "projet de loi"), ("trial", "procès"), ("election", "élection"), ("war", "guerre"), ("peace", "paix"),
     ("attack", "attaque"), ("security", "sécurité"), ("report", "rapport"), ("study", "étude"), ("survey", "sondage"),
     ("poll", "sondage"), ("strategy", "stratégie"), ("program", "programme"), ("access", "accès"),
-    ("tool", "outil"), ("data", "données"), ("model", "modèle"), ("artificial intelligence", "intelligence artificielle"),
+    ("tool", "outil"), ("data", "données"), ("management", "gestion"), ("function", "fonction"), ("rewrite", "réécrire"),
+    ("regulation", "réglementation"), ("regulation", "régulation"), ("duration", "durée"), ("update", "mise à jour"),
+    ("training", "formation"), ("deploy", "déployer"), ("deployment", "déploiement"), ("model", "modèle"), ("artificial intelligence", "intelligence artificielle"),
     ("AI", "IA"), ("health", "santé"), ("hospital", "hôpital"), ("school", "école"), ("university", "université"),
     ("student", "étudiant"), ("teacher", "enseignant"), ("climate", "climat"), ("energy", "énergie"), ("oil", "pétrole"),
     ("gas", "gaz"), ("year", "année"), ("month", "mois"), ("week", "semaine"), ("day", "jour"),
