@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 from .answer_types import PERSON, holds
-from .sentence_features import ANAPHOR_START
+from .sentence_features import ANAPHOR_START, ENGLISH_NOUN_ANAPHORS, NOUN_ANAPHORS
 from .text import fold, lexical_tokens, sentence_spans
 
 MAX_SENTENCES_BACK = 3
@@ -60,9 +60,8 @@ _DEMONSTRATIVE = re.compile(r"^\W*(?:cette|cet|ces|ce|this|these|that|those)\s+(
 # "la société OpenAI…", "the company OpenAI…" (not "L’entreprise va offrir ChatGPT…": a name
 # further on belongs to what the sentence says, not to who).
 _NAMED_NOUN = re.compile(
-    r"^\W*(?i:l['’](?:entreprise|organisation|agence|administration|accord|offre|initiative|annonce)|"
-    r"la (?:société|firme|start-up|startup|compagnie|plateforme|mesure)|le (?:groupe|laboratoire|géant)|"
-    r"the (?:company|firm|startup|group|agency|deal|offer))\s*(?i:d['’]|de\s+(?:la\s+|l['’])?|du\s+|des\s+|of\s+(?:the\s+)?)?[A-Z]"
+    rf"^\W*(?i:{NOUN_ANAPHORS}|{ENGLISH_NOUN_ANAPHORS})"
+    r"\s*(?i:d['’]|de\s+(?:la\s+|l['’])?|du\s+|des\s+|of\s+(?:the\s+)?)?[A-Z]"
 )
 OPENING_WORDS = 5
 

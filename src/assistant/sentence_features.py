@@ -58,12 +58,18 @@ _QUESTION_WORDS = {
     "who", "whom", "whose", "what", "which", "when", "where", "why", "how", "in", "the", "of", "on", "at", "for",
     "did", "does", "do", "is", "are", "was", "were",
 }
+# The nouns that stand for an actor named earlier ("L’entreprise", "la société", "the company"), with
+# their article; ``actors`` builds on the same list (a noun named at once, "L’accord d’Anthropic").
+NOUN_ANAPHORS = (
+    r"l['’](?:entreprise|organisation|agence|administration|accord|offre|initiative|annonce)|"
+    r"la (?:société|firme|start-up|startup|compagnie|plateforme|mesure)|le (?:groupe|laboratoire|géant)"
+)
+ENGLISH_NOUN_ANAPHORS = r"the (?:company|firm|startup|group|agency|deal|offer)"
 ANAPHOR_START = re.compile(
     r"^\W*(il|elle|ils|elles|celui-ci|celle-ci|ceux-ci|ce dernier|cette dernière|cette|cet|ces|ce|"
-    r"l['’](?:entreprise|organisation|agence|administration|accord|offre|initiative|annonce)|"
-    r"la (?:société|firme|start-up|startup|compagnie|plateforme|mesure)|le (?:groupe|laboratoire|géant|dernier)|"
+    rf"{NOUN_ANAPHORS}|le dernier|"
     r"son|sa|ses|leur|leurs|"
-    r"it|he|she|they|this|that|these|those|its|their|his|her|the (?:company|firm|startup|group|agency|deal|offer))\b",
+    rf"it|he|she|they|this|that|these|those|its|their|his|her|{ENGLISH_NOUN_ANAPHORS})\b",
     re.IGNORECASE,
 )
 _HAS_DIGIT = re.compile(r"\d")
