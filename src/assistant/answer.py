@@ -393,27 +393,14 @@ class ExtractiveAnswerer:
                     span: tuple[int, int] | None) -> list[list[tuple[Candidate, float]]]:
         if span is None or any(c.article_id == cand.article_id and c.start == span[0] for g in groups for c, _ in g):
             return []
-        start, end = span
-        sentence = text[start:end]
-        passage = cand.passage
-        if start < passage.start:  # cite it within a passage that holds it
-            passage = _widened(passage, text, start)
-        if end > passage.end:
-            passage = _stretched(passage, text, end)
-        stems = frozenset(lexical_tokens(sentence, passage.lang))
-        return [[(Candidate(passage, cand.passage_rank, cand.article_id, start, end, sentence, stems, cand.cos), prob)]]
+        return [[(_sentence_of(cand, text, *span), prob)]]
 
     def _antecedent(self, cand: Candidate, q: QuestionTerms) -> Candidate | None:
         _, text = self.article_text(cand.passage)
         span = actors.antecedent_span(text, cand.start, cand.passage.lang, q.text)
         if span is None:
             return None
-        start, end = span
-        sentence = text[start:end]
-        # Cite it within a passage that holds it: the candidate's own when it does.
-        passage = cand.passage if cand.passage.start <= start and end <= cand.passage.end else _widened(cand.passage, text, start)
-        stems = frozenset(lexical_tokens(sentence, passage.lang))
-        return Candidate(passage, cand.passage_rank, cand.article_id, start, end, sentence, stems, cand.cos)
+        return _sentence_of(cand, text, *span)
 
     def _corroborating(self, cand: Candidate, prob: float, pairs: list[tuple[Candidate, float]]) -> list[tuple[Candidate, float]]:
         """Sentences of *other* articles that state the same fact (cite both outlets)."""
@@ -436,6 +423,19 @@ _HEADING, _TITLE = SENTENCE_FEATURES.index("is_heading"), SENTENCE_FEATURES.inde
 def _is_heading(cand: Candidate) -> bool:
     # The feature (fitted as it is) reads a closing quote as an end: "Course aux “frontier models”".
     return bool(cand.features[_HEADING] or cand.features[_TITLE]) or actors.is_heading(cand.text)
+
+
+def _sentence_of(cand: Candidate, text: str, start: int, end: int) -> Candidate:
+    """The sentence ``text[start:end]`` of ``cand``'s article (the one naming its actor, its lead-in, the
+    sentence going on from it) as a candidate, cited within a passage that holds it: ``cand``'s own,
+    widened or stretched to the sentence when needed."""
+    passage = cand.passage
+    if start < passage.start:
+        passage = _widened(passage, text, start)
+    if end > passage.end:
+        passage = _stretched(passage, text, end)
+    stems = frozenset(lexical_tokens(text[start:end], passage.lang))
+    return Candidate(passage, cand.passage_rank, cand.article_id, start, end, text[start:end], stems, cand.cos)
 
 
 def _widened(passage: Passage, text: str, start: int) -> Passage:
