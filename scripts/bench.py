@@ -133,7 +133,8 @@ class SetResult:
     seconds: float
 
 
-def run_set(name: str, bench: Path, work: Path, limit: int | None, with_tutorial: bool, reuse_index: Path | None) -> SetResult:
+def run_set(name: str, bench: Path, work: Path, limit: int | None, with_tutorial: bool, reuse_index: Path | None,
+            answerer_model: Path | None = None) -> SetResult:
     started = time.perf_counter()
     folder = bench / name
     cases, problems = load_testset(folder / "qa.jsonl")
@@ -144,7 +145,7 @@ def run_set(name: str, bench: Path, work: Path, limit: int | None, with_tutorial
     index_dir = work / name / "index"
     if reuse_index and not index_dir.exists():
         shutil.copytree(reuse_index, index_dir)  # a copy: the original is never written
-    bot = Assistant(Config(sources_dir=folder / "sources", index_dir=index_dir))
+    bot = Assistant(Config(sources_dir=folder / "sources", index_dir=index_dir, answerer_model=answerer_model))
     t0 = time.perf_counter()
     try:
         report = bot.index()
@@ -249,6 +250,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-tutorial", action="store_true", help="skip the tutorial baseline")
     parser.add_argument("--reuse-index", action="append", default=[], metavar="SET=DIR",
                         help="start from a copy of an index already built with the current settings (saves embedding time)")
+    parser.add_argument("--answerer-model", type=Path, default=None, metavar="FILE",
+                        help="an answerer model written by scripts/train_answerer.py [the bundled one]")
     parser.add_argument("--torch-threads", type=int, default=1,
                         help="torch threads for the tutorial's MiniLM [1]: torch's default (one per core) collapses when "
                         "other processes share the cores (measured here under load: 1.2 s per query instead of 45 ms)")
@@ -271,7 +274,8 @@ def main(argv: list[str] | None = None) -> int:
 
         require_matplotlib()
         results = [
-            run_set(name, args.bench_dir, args.work_dir, args.limit, not args.no_tutorial, Path(reuse[name]) if name in reuse else None)
+            run_set(name, args.bench_dir, args.work_dir, args.limit, not args.no_tutorial, Path(reuse[name]) if name in reuse else None,
+                    args.answerer_model)
             for name in args.sets
         ]
     except Exception as exc:  # noqa: BLE001 - one line, no traceback (AssistantError messages carry the fix)
