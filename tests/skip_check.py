@@ -8,7 +8,9 @@ we expect, with its reason written down. FILE is TOML:
     reason = "why it may skip here"
 
 Module-level skips (``pytest.skip(allow_module_level=True)``) count too: they are matched on
-the module's path. Without the option nothing changes.
+the module's path. An expected failure (``xfail``) counts as a skip: its assertions did not hold,
+and the run would look green (``xfail_strict`` in ``pyproject.toml`` makes an unexpected pass fail).
+Without the option nothing changes.
 """
 
 from __future__ import annotations
@@ -59,7 +61,9 @@ class SkipCheck:
         self.seen: dict[str, SeenSkip] = {}
 
     def record(self, report: pytest.CollectReport | pytest.TestReport) -> None:
-        if report.skipped and not hasattr(report, "wasxfail"):
+        if report.skipped and hasattr(report, "wasxfail"):
+            self.seen.setdefault(report.nodeid, SeenSkip(report.nodeid, f"xfail: {report.wasxfail or 'no reason given'}"))
+        elif report.skipped:
             longrepr = report.longrepr
             reason = longrepr[2] if isinstance(longrepr, tuple) and len(longrepr) == 3 else str(longrepr)
             self.seen.setdefault(report.nodeid, SeenSkip(report.nodeid, reason.removeprefix("Skipped: ")))

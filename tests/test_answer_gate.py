@@ -39,6 +39,8 @@ def test_llm_is_called_when_the_articles_hold_the_answer(seed_index: Config) -> 
     answer = bot.ask("Qui est le PDG d'Anthropic ?")
     assert calls.count == 1
     assert answer.answerer == "fake:scripted" and answer.confidence is not None
+    assert not answer.refused and answer.answer == "Dario Amodei [1]."
+    assert answer.support == 1.0 and "Dario Amodei" in answer.citations[0].quote  # [1] checked against its passage
 
 
 def test_llm_is_not_called_for_a_price_the_articles_do_not_state(seed_index: Config) -> None:

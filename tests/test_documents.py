@@ -170,6 +170,21 @@ def test_broken_utf8_is_refused_with_the_position_not_read_as_mojibake(tmp_path:
     assert "UTF-8" in info.value.reason
 
 
+def test_a_file_mixing_utf8_and_cp1252_is_refused_not_read_as_mojibake(tmp_path: Path) -> None:
+    # A UTF-8 title pasted above a cp1252 body: more bad bytes than UTF-8 accents, but both are there.
+    path = tmp_path / "mixed.txt"
+    title = "Réforme adoptée à l'Assemblée\n\n".encode()
+    body = ("Le député Hervé Lefèvre a présenté un texte très détaillé ; "
+            "les élèves et les élus l'ont étudié à l'école dès l'été.\n").encode("cp1252")
+    path.write_bytes(title + body)
+    with pytest.raises(SourceError) as info:
+        load(path)
+    assert "mixes UTF-8 with another encoding" in info.value.reason
+    first_bad = len(title) + body.index("é".encode("cp1252"))
+    assert f"byte {first_bad}" in info.value.reason and "line 3" in info.value.reason
+    assert "re-save the whole file as UTF-8" in info.value.reason
+
+
 def test_undecodable_bytes_are_refused(tmp_path: Path) -> None:
     path = tmp_path / "noise.txt"
     path.write_bytes(bytes(range(1, 9)) * 200 + bytes(range(0x80, 0x100)) * 10)

@@ -20,6 +20,7 @@ from assistant.api import Assistant
 from assistant.config import Config
 from assistant.errors import IndexMismatchError, StoreUnavailableError
 from assistant.index import IndexStore
+from assistant.retrieval import GENERATION_CHECK_S
 from tests.chroma_server import ChromaServer
 
 from conftest import MINILM, PACED, REPO, copy_sources, run_assistant, seed_files
@@ -77,19 +78,19 @@ def test_add_edit_delete_reach_a_running_reader(writer: Config, tmp_path: Path) 
     try:
         path.write_text(WIND, encoding="utf-8")
         assert IndexStore(writer).update().added == ["wind.txt"]
-        time.sleep(0.6)
+        time.sleep(GENERATION_CHECK_S + 0.1)  # the reader looks at the store again after this
         assert remote.search("How many turbines will the Brittany wind farm have?", 1)[0].source == "wind.txt"
 
         path.write_text(WIND.replace("62 turbines", "75 turbines"), encoding="utf-8")
         assert IndexStore(writer).update().updated == ["wind.txt"]
-        time.sleep(0.6)
+        time.sleep(GENERATION_CHECK_S + 0.1)  # the reader looks at the store again after this
         hit = remote.search("How many turbines will the Brittany wind farm have?", 1)[0]
         assert hit.source == "wind.txt" and "75 turbines" in hit.text
         assert "75 turbines" in remote.article_text("wind.txt")
     finally:
         path.unlink(missing_ok=True)
         assert IndexStore(writer).update().removed == ["wind.txt"]
-    time.sleep(0.6)
+    time.sleep(GENERATION_CHECK_S + 0.1)  # the reader looks at the store again after this
     assert all(p.source != "wind.txt" for p in remote.search("Brittany wind farm turbines", 5))
     assert "wind.txt" not in [a.source for a in remote.articles()]
 
@@ -105,7 +106,7 @@ def test_server_down_gives_one_line_then_everything_works_again(writer: Config, 
     before = [p.chunk_id for p in remote.search(QUESTION, 3)]
     server.stop()
     try:
-        time.sleep(0.6)
+        time.sleep(GENERATION_CHECK_S + 0.1)  # the reader looks at the store again after this
         with pytest.raises(StoreUnavailableError) as info:
             remote.search(QUESTION, 3)
         assert server.url in str(info.value)

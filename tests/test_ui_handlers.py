@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import shutil
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -172,6 +171,28 @@ def test_uploaded_file_is_saved_indexed_and_answerable(bot: Assistant, indexer: 
     assert "48 300" in answer.answer
 
 
+def test_an_upload_of_too_many_files_is_refused_whole(bot: Assistant, indexer: Indexer, tmp_path: Path) -> None:
+    paths = []
+    for i in range(10 * handlers_index.MAX_FILES_PER_UPLOAD):  # ten times what one upload may carry
+        paths.append(tmp_path / f"note-{i}.txt")
+        paths[-1].write_text(f"Note {i}\n\nLa note {i} parle du phare.\n", encoding="utf-8")
+    before = sorted(p.name for p in Path(bot.config.sources_dir).iterdir())
+    up = handlers_index.add_files(indexer, [str(p) for p in paths], 10 * MB, lang="fr")
+    assert not up.ok and "200 fichiers à la fois" in up.message and "au plus 20" in up.message
+    assert sorted(p.name for p in Path(bot.config.sources_dir).iterdir()) == before  # nothing saved
+
+
+def test_the_article_filter_asks_the_index_and_keeps_to_a_page(bot: Assistant) -> None:
+    _, table = handlers_index.index_view(bot, "en", match="anthropic")
+    shown = table.count('<tr class="art"') + table.count('<tr class="dup"')
+    assert shown == bot.catalog("anthropic").matched >= 1
+    assert shown < len(bot.catalog().entries)
+    _, none = handlers_index.index_view(bot, "fr", match="zzzqqq")
+    assert "Aucun article ne contient « zzzqqq »" in none
+    _, long = handlers_index.index_view(bot, "en", match="x" * 201)
+    assert "200" in long and "filter" in long and "<table" not in long  # the bound, said in the list's place
+
+
 def test_an_upload_with_encoded_data_says_what_was_left_out(indexer: Indexer, tmp_path: Path) -> None:
     upload = tmp_path / "Piece jointe.txt"
     upload.write_text("Le chantier du port\n\nLa photo suit : " + "QUJD" * 100_000 + " Elle date du 3 mars.\n", encoding="utf-8")
@@ -207,7 +228,8 @@ def test_index_view_counts_what_the_index_holds(bot: Assistant) -> None:
     status, table = handlers_index.index_view(bot)
     articles = bot.articles()
     assert f"<b>{len(articles)} articles</b>" in status and "updated" in status
-    assert table.count("<tr") == len(bot.catalog()) + 1
+    assert table.count("<tr") == len(bot.catalog().entries) + 1 == len(articles) + 1
+    assert "articles-more" not in table  # a small archive: the whole list, no "find the others" line
 
 
 def test_a_damaged_index_shows_its_message_instead_of_the_status(tmp_path: Path) -> None:
@@ -305,7 +327,7 @@ def test_articles_open_delete_and_reindex(bot: Assistant, indexer: Indexer) -> N
     gone = handlers_index.delete_article(indexer, source)
     assert gone.ok and "deleted" in gone.message and source not in gone.articles
     assert not (Path(bot.config.sources_dir) / source).exists()
-    assert all(e.source != source for e in bot.catalog())
+    assert all(e.source != source for e in bot.catalog().entries)
     assert bot.ask("Combien mesure le viaduc de Morlaix ?").refused or all(
         c.source != source for c in bot.ask("Combien mesure le viaduc de Morlaix ?").citations)
     again = handlers_index.delete_article(indexer, source)
@@ -324,10 +346,11 @@ def test_articles_open_delete_and_reindex(bot: Assistant, indexer: Indexer) -> N
 
 def test_duplicates_are_listed_as_such(bot: Assistant, indexer: Indexer) -> None:
     src = Path(bot.config.sources_dir)
-    original = next(e for e in bot.catalog() if e.duplicate_of is None)
+    original = next(e for e in bot.catalog().entries if e.duplicate_of is None)
     (src / "copie-exacte.txt").write_bytes((src / original.source).read_bytes())
     indexer.update("test")
-    entry = next(e for e in bot.catalog() if e.source == "copie-exacte.txt")
+    entry = bot.catalog_entry("copie-exacte.txt")
+    assert entry is not None and bot.catalog("copie-exacte").entries == [entry]
     assert entry.duplicate_of == original.source and entry.size_bytes > 0
     _, table = handlers_index.index_view(bot)
     row = table.split('data-source="copie-exacte.txt"')[1].split("</tr>")[0]

@@ -7,7 +7,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from assistant.api import CatalogEntry
+from assistant.catalog import CatalogEntry, CatalogPage
 from assistant.models import Answer, Citation, IndexStatus, Passage
 from assistant.ui import render, render_index
 
@@ -166,14 +166,26 @@ def test_index_status_is_written_for_people() -> None:
 def test_article_list_shows_people_columns_sort_keys_and_duplicates() -> None:
     entries = [CatalogEntry("a b.txt", EVIL, "2025-01-01", "fr", 4, 12_345, None),
                CatalogEntry("copy.txt", "Copie", None, "en", 0, 900, "a b.txt")]
-    table = render_index.articles_html(entries, "en")
+    table = render_index.articles_html(CatalogPage(entries, 2, 2), "en")
     p = assert_safe(table)
     assert "&lt;script&gt;" in table and "12.3 kB" in table and "900 B" in table
     assert p.hrefs == ["#article:a%20b.txt", "#delete:a%20b.txt", "#article:copy.txt", "#delete:copy.txt"]
     assert 'class="dup"' in table and "duplicate of a b.txt" in table
     assert table.count('class="sortable"') == 5 and 'data-sort="000000012345"' in table
     assert "Delete “" in table  # the confirmation names the article
-    assert "doublon de a b.txt" in render_index.articles_html(entries, "fr")
+    assert "doublon de a b.txt" in render_index.articles_html(CatalogPage(entries, 2, 2), "fr")
+    assert "articles-more" not in table  # the whole list: no line about others
+
+
+def test_a_page_of_a_larger_list_says_how_to_find_the_others() -> None:
+    entries = [CatalogEntry(f"{i:06d}.txt", f"Article {i}", None, "fr", 3, 2_000, None) for i in range(500)]
+    table = render_index.articles_html(CatalogPage(entries, 100_000, 100_000), "en")
+    assert table.count("<tr") == 501
+    assert "The first 500 of 100,000 articles" in table and "filter" in table
+    assert "500 premiers articles sur 100\u202f000" in render_index.articles_html(CatalogPage(entries, 100_000, 100_000), "fr")
+    nothing = render_index.articles_html(CatalogPage([], 0, 100_000), "en", "<zzz>")
+    assert "No article holds “&lt;zzz&gt;”" in nothing  # the filter's words, escaped
+    assert "No article indexed yet" in render_index.articles_html(CatalogPage([], 0, 0), "en")
 
 
 @pytest.mark.parametrize("text", ["", "x"])

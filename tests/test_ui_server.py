@@ -334,6 +334,33 @@ def test_json_api_uploads_lists_and_deletes_articles(server: Server, tmp_path: P
     assert (server.config.index_dir / "chroma" / "chroma.sqlite3").is_file()
 
 
+def test_json_api_lists_articles_a_page_at_a_time(server: Server) -> None:
+    everything = api(server, "GET", "articles")
+    assert everything.status_code == 200
+    total = int(everything.headers["X-Total-Count"])
+    assert total == int(everything.headers["X-Archive-Count"]) == len(everything.json()) >= 5
+    names = [a["source"] for a in everything.json()]
+    assert names == sorted(names)
+    first = api(server, "GET", "articles", params={"limit": 2})
+    rest = api(server, "GET", "articles", params={"limit": 2, "offset": 2})
+    assert [a["source"] for a in first.json()] == names[:2] and [a["source"] for a in rest.json()] == names[2:4]
+    assert first.headers["X-Total-Count"] == str(total)
+    matched = api(server, "GET", "articles", params={"match": "ANTHROPIC"})  # title, name, date, language; any case
+    assert 1 <= int(matched.headers["X-Total-Count"]) < total and int(matched.headers["X-Archive-Count"]) == total
+    assert all("anthropic" in (a["title"] + a["source"]).lower() for a in matched.json())
+    for params in ({"limit": 5001}, {"limit": 0}, {"offset": -1}, {"match": "x" * 201}):  # bounded, 422 with the field
+        bad = api(server, "GET", "articles", params=params)
+        assert bad.status_code == 422 and next(iter(params)) in bad.text, params
+    assert api(server, "GET", "articles", params={"offset": 10_000}).json() == []
+
+
+def test_json_api_refuses_more_files_than_one_upload_carries(server: Server) -> None:
+    files = [("files", (f"n{i}.txt", b"Titre\n\nTexte.\n", "text/plain")) for i in range(21)]
+    refused = api(server, "POST", "articles", files=files)
+    assert refused.status_code == 400 and "21 files at once" in refused.json()["detail"]
+    assert not any((server.config.sources_dir / f"n{i}.txt").exists() for i in range(21))
+
+
 def test_json_api_is_documented_offline(server: Server) -> None:
     spec = api(server, "GET", "openapi.json").json()
     assert {"/ask", "/articles", "/articles/{source}", "/status"} <= set(spec["paths"])

@@ -98,7 +98,7 @@ def build_app(
                             add = gr.Button("Add", elem_id="paste-add")
                         message = gr.HTML("", elem_id="index-message", js_on_load=None)
                         with gr.Row():
-                            filter_box = gr.Textbox(show_label=False, elem_id="articles-filter", scale=4,
+                            filter_box = gr.Textbox("", show_label=False, elem_id="articles-filter", scale=4,
                                                     max_lines=1, container=False, interactive=True)
                             reindex = gr.Button("Re-index", size="sm", elem_id="reindex", scale=1)
                         articles = gr.HTML("", elem_id="articles-list", js_on_load=None)
@@ -133,9 +133,9 @@ def build_app(
                 gr.update(value=lang.upper()),
             ]
 
-        def index_outputs(lang: str) -> tuple[str, str, str]:
+        def index_outputs(lang: str, match: str = "") -> tuple[str, str, str]:
             busy = indexer.busy
-            status_html, table = handlers_index.index_view(bot, lang, busy, shared)
+            status_html, table = handlers_index.index_view(bot, lang, busy, shared, match or "")
             return status_html, table, handlers_index.watcher_line(indexer)
 
         def on_load(stored_turns: Any, chosen: str, request: gr.Request) -> tuple[Any, ...]:
@@ -148,13 +148,13 @@ def build_app(
         load_outputs = [page_lang, turns, chatbot, sources, article, status, articles, watch_line, seen, *labelled]
         demo.load(on_load, [stored, chosen_lang], load_outputs, api_visibility="private")
 
-        def on_switch(choice: str | None, turns_now: list[session.Turn]) -> tuple[Any, ...]:
+        def on_switch(choice: str | None, turns_now: list[session.Turn], match: str) -> tuple[Any, ...]:
             lang = (choice or "en").lower()
             lang = lang if lang in ("fr", "en") else "en"
             panel = handlers.latest_sources(turns_now or [], lang)
-            return (lang, lang, panel, *index_outputs(lang), *labels(lang))
+            return (lang, lang, panel, *index_outputs(lang, match), *labels(lang))
 
-        lang_switch.input(on_switch, [lang_switch, turns],
+        lang_switch.input(on_switch, [lang_switch, turns, filter_box],
                           [page_lang, chosen_lang, sources, status, articles, watch_line, *labelled],
                           api_visibility="private", show_progress="hidden")
 
@@ -177,7 +177,7 @@ def build_app(
         question.submit(on_ask, api_visibility="private", **ask_io)  # type: ignore[arg-type]
         ask.click(on_ask, api_visibility="private", **ask_io)  # type: ignore[arg-type]
 
-        def on_target(target_: str, turns_now: list[session.Turn], lang: str) -> tuple[Any, ...]:
+        def on_target(target_: str, turns_now: list[session.Turn], lang: str, match: str) -> tuple[Any, ...]:
             wait_warm()
             skip = gr.skip()
             file_target = handlers.parse_file_target(target_)
@@ -185,7 +185,7 @@ def build_app(
                 kind, source = file_target
                 if kind == "article":
                     return skip, handlers.open_article(bot, source, lang), gr.Tabs(selected="sources-tab"), skip, skip, skip
-                up = handlers_index.delete_article(indexer, source, lang, shared)
+                up = handlers_index.delete_article(indexer, source, lang, shared, match=match or "")
                 return skip, skip, skip, up.message, up.articles, up.status
             panel, article_view = handlers.show_target(bot, target_, turns_now or [])
             if panel is None and article_view is None:
@@ -193,9 +193,9 @@ def build_app(
             return (panel if panel is not None else skip, article_view if article_view is not None else skip,
                     gr.Tabs(selected="sources-tab"), skip, skip, skip)
 
-        show.click(on_target, [target, turns, page_lang], [sources, article, tabs, message, articles, status],
+        show.click(on_target, [target, turns, page_lang, filter_box], [sources, article, tabs, message, articles, status],
                    api_visibility="private", show_progress="hidden",
-                   js="(target, turns, lang) => [window.__citeTarget || '', turns, lang]")
+                   js="(target, turns, lang, match) => [window.__citeTarget || '', turns, lang, match]")
 
         def on_select(turns_now: list[session.Turn], evt: gr.SelectData) -> Any:
             index = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
@@ -213,36 +213,47 @@ def build_app(
         export.click(handlers.export_markdown, [turns], [exported], api_visibility="private").then(
             None, [exported], None, js="(md) => { window.__downloadText('conversation.md', md); }")
 
-        def on_upload(files: list[str] | None, lang: str, progress_: gr.Progress = gr.Progress()) -> tuple[Any, ...]:
+        def on_upload(files: list[str] | None, lang: str, match: str | None = "",
+                      progress_: gr.Progress = gr.Progress()) -> tuple[Any, ...]:
             wait_warm()
-            up = handlers_index.add_files(indexer, files, max_bytes, _progress(progress_), lang or "en", shared)
+            up = handlers_index.add_files(indexer, files, max_bytes, _progress(progress_), lang or "en", shared, match or "")
             return up.message, up.articles, up.status, None
 
-        def on_paste(title_: str, date_: str, text_: str, lang: str, progress_: gr.Progress = gr.Progress()) -> tuple[Any, ...]:
+        def on_paste(title_: str, date_: str, text_: str, lang: str, match: str | None = "",
+                     progress_: gr.Progress = gr.Progress()) -> tuple[Any, ...]:
             wait_warm()
-            up = handlers_index.add_text(indexer, title_, text_, date_, max_bytes, _progress(progress_), lang, shared)
+            up = handlers_index.add_text(indexer, title_, text_, date_, max_bytes, _progress(progress_), lang, shared,
+                                         match or "")
             cleared = ("", "", "") if up.ok else (gr.skip(), gr.skip(), gr.skip())
             return (up.message, up.articles, up.status, *cleared)
 
-        def on_reindex(lang: str, progress_: gr.Progress = gr.Progress()) -> tuple[Any, ...]:
+        def on_reindex(lang: str, match: str, progress_: gr.Progress = gr.Progress()) -> tuple[Any, ...]:
             wait_warm()
-            up = handlers_index.reindex(indexer, lang, _progress(progress_), shared)
+            up = handlers_index.reindex(indexer, lang, _progress(progress_), shared, match or "")
             return up.message, up.articles, up.status
 
-        upload.upload(on_upload, [upload, page_lang], [message, articles, status, upload], api_name="upload",
+        upload.upload(on_upload, [upload, page_lang, filter_box], [message, articles, status, upload], api_name="upload",
                       concurrency_id="index", concurrency_limit=1)
-        add.click(on_paste, [title, date, text, page_lang], [message, articles, status, title, date, text],
+        add.click(on_paste, [title, date, text, page_lang, filter_box], [message, articles, status, title, date, text],
                   api_visibility="private", concurrency_id="index", concurrency_limit=1)
-        reindex.click(on_reindex, [page_lang], [message, articles, status], api_visibility="private",
+        reindex.click(on_reindex, [page_lang, filter_box], [message, articles, status], api_visibility="private",
                       concurrency_id="index", concurrency_limit=1)
 
-        def on_tick(seen_: tuple[int, bool] | None, lang: str) -> tuple[Any, ...]:
+        def on_tick(seen_: tuple[int, bool] | None, lang: str, match: str) -> tuple[Any, ...]:
             now = (handlers_index.catalog_stamp(bot), indexer.busy)
             if seen_ is None or (tuple(seen_) == now and not now[1]):  # None: the page has not loaded yet
                 return gr.skip(), gr.skip(), gr.skip(), gr.skip()
-            return (*index_outputs(lang or "en"), now)
+            return (*index_outputs(lang or "en", match), now)
 
-        timer.tick(on_tick, [seen, page_lang], [status, articles, watch_line, seen], api_visibility="private",
+        # The list is a page of the archive (assistant.catalog): typing in the filter asks the
+        # server for the matching files; the page's script filters the rows shown meanwhile.
+        def on_filter(lang: str, match: str) -> str:
+            return handlers_index.index_view(bot, lang or "en", indexer.busy, shared, match or "")[1]
+
+        filter_box.input(on_filter, [page_lang, filter_box], [articles], api_visibility="private",
+                         show_progress="hidden", trigger_mode="always_last")
+
+        timer.tick(on_tick, [seen, page_lang, filter_box], [status, articles, watch_line, seen], api_visibility="private",
                    show_progress="hidden", queue=False)  # a full queue must not stop the status from updating
 
         def api_ask(question_: str, history: list[dict[str, str]] | None = None) -> dict[str, Any]:

@@ -193,7 +193,7 @@ def open_article(bot: Assistant, source: str, lang: str = "en") -> str:
     """A whole article from the article list, from its top."""
     try:
         text = bot.article_text(source)
-        entry = next((e for e in bot.catalog() if e.source == source), None)
+        entry = bot.catalog_entry(source)
     except AssistantError:
         return render.message_html(t("gone", lang, source), "error")
     title, date = (entry.title, entry.date) if entry else (source, None)

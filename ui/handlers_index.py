@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from assistant.api import Assistant
-from assistant.errors import AssistantError
+from assistant.catalog import CatalogPage
+from assistant.errors import AssistantError, QuestionError
 from assistant.models import IndexReport
 from assistant.uploads import SavedArticle, UploadError, save_pasted, save_upload
 from assistant.watch import Indexer
@@ -25,6 +26,10 @@ from .i18n import t
 from .render import message_html
 
 ProgressFn = Callable[[float, str], None]  # (fraction 0..1, description)
+# Files one upload may carry (the page's and `POST /articles`): each is read, saved and indexed
+# while the request waits.
+MAX_FILES_PER_UPLOAD = 20
+EMPTY_PAGE = CatalogPage([], 0, 0)
 
 
 @dataclass
@@ -55,13 +60,18 @@ class IndexProgress:
             return self._value
 
 
-def index_view(bot: Assistant, lang: str = "en", busy: bool = False, progress: IndexProgress | None = None) -> tuple[str, str]:
-    """(status line, article table) as HTML; a broken index shows its message instead."""
+def index_view(
+    bot: Assistant, lang: str = "en", busy: bool = False, progress: IndexProgress | None = None, match: str = "",
+) -> tuple[str, str]:
+    """(status line, article table) as HTML: the first page of the articles whose title, file
+    name, date or language hold the filter's words (``match``); a broken index shows its message."""
     try:
         status = render_index.status_html(bot.status(), lang, busy, progress.get() if progress else None)
-        return status, render_index.articles_html(bot.catalog(), lang)
+        return status, render_index.articles_html(bot.catalog(match), lang, match)
+    except QuestionError as exc:  # a filter over its length: the list says why, the status stays
+        return render_index.status_html(bot.status(), lang, busy), message_html(str(exc), "error")
     except AssistantError as exc:
-        return render_index.status_html(None, lang, error=str(exc)), render_index.articles_html([], lang)
+        return render_index.status_html(None, lang, error=str(exc)), render_index.articles_html(EMPTY_PAGE, lang)
 
 
 def catalog_stamp(bot: Assistant) -> int:
@@ -93,13 +103,15 @@ class Outcome:
 
 def add_files(
     indexer: Indexer, paths: Sequence[str | Path] | None, max_bytes: int, progress: ProgressFn | None = None,
-    lang: str = "en", shared: IndexProgress | None = None,
+    lang: str = "en", shared: IndexProgress | None = None, match: str = "",
 ) -> IndexUpdate:
     """Save uploaded files into sources/ (safe names, size and type checked), then index them."""
     files = [(Path(p), Path(p).name) for p in (paths or [])]
     if not files:
-        return _view(indexer, Outcome(errors=[t("choose_files", lang)]), lang)
-    return _view(indexer, save_and_index(indexer, files, max_bytes, progress, lang, shared), lang)
+        return _view(indexer, Outcome(errors=[t("choose_files", lang)]), lang, match)
+    if len(files) > MAX_FILES_PER_UPLOAD:  # each is read, saved and indexed in this request
+        return _view(indexer, Outcome(errors=[t("too_many_files", lang, len(files), MAX_FILES_PER_UPLOAD)]), lang, match)
+    return _view(indexer, save_and_index(indexer, files, max_bytes, progress, lang, shared), lang, match)
 
 
 def save_and_index(
@@ -123,20 +135,20 @@ def save_and_index(
 
 def add_text(
     indexer: Indexer, title: str, text: str, date: str | None, max_bytes: int, progress: ProgressFn | None = None,
-    lang: str = "en", shared: IndexProgress | None = None,
+    lang: str = "en", shared: IndexProgress | None = None, match: str = "",
 ) -> IndexUpdate:
     """Save a pasted article (title + text, optional date) into sources/, then index it."""
     try:
         saved = save_pasted(title, text, Path(indexer.bot.config.sources_dir), max_bytes, date)
     except UploadError as exc:
-        return _view(indexer, Outcome(errors=[str(exc)]), lang)
+        return _view(indexer, Outcome(errors=[str(exc)]), lang, match)
     outcome = Outcome()
     _index_saved(indexer, [saved], outcome, _tracked(shared, progress), lang, shared)
-    return _view(indexer, outcome, lang)
+    return _view(indexer, outcome, lang, match)
 
 
-def _view(indexer: Indexer, outcome: Outcome, lang: str) -> IndexUpdate:
-    status, table = index_view(indexer.bot, lang)
+def _view(indexer: Indexer, outcome: Outcome, lang: str, match: str = "") -> IndexUpdate:
+    status, table = index_view(indexer.bot, lang, match=match)
     message = message_html("\n".join(outcome.done), "ok") + message_html("\n".join(outcome.errors), "error")
     return IndexUpdate(message, table, status, not outcome.errors)
 
@@ -183,28 +195,28 @@ def _index_saved(
 
 def delete_article(
     indexer: Indexer, source: str, lang: str = "en", shared: IndexProgress | None = None,
-    progress: ProgressFn | None = None,
+    progress: ProgressFn | None = None, match: str = "",
 ) -> IndexUpdate:
     """Remove ``source`` from sources/ and the index (the page asked for confirmation first)."""
     try:
         indexer.bot.delete_article(source, update_index=False)
         _update(indexer, "delete", _tracked(shared, progress), shared)
     except AssistantError as exc:
-        status, table = index_view(indexer.bot, lang)
+        status, table = index_view(indexer.bot, lang, match=match)
         return IndexUpdate(message_html(str(exc), "error"), table, status, False)
-    status, table = index_view(indexer.bot, lang)
+    status, table = index_view(indexer.bot, lang, match=match)
     return IndexUpdate(message_html(t("deleted", lang, source), "ok"), table, status, True)
 
 
 def reindex(indexer: Indexer, lang: str = "en", progress: ProgressFn | None = None,
-            shared: IndexProgress | None = None) -> IndexUpdate:
+            shared: IndexProgress | None = None, match: str = "") -> IndexUpdate:
     """Bring the index in line with sources/ now (what the watcher does on a change)."""
     try:
         result = _update(indexer, "re-index", _tracked(shared, progress), shared)
     except AssistantError as exc:
-        status, table = index_view(indexer.bot, lang)
+        status, table = index_view(indexer.bot, lang, match=match)
         return IndexUpdate(message_html(str(exc), "error"), table, status, False)
-    status, table = index_view(indexer.bot, lang)
+    status, table = index_view(indexer.bot, lang, match=match)
     return IndexUpdate(message_html(t("reindexed", lang, result.summary()), "ok"), table, status, True)
 
 

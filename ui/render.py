@@ -10,7 +10,6 @@ script turns into events; nothing links out and no image is rendered from an ans
 from __future__ import annotations
 
 import html
-import re
 from collections.abc import Sequence
 
 from assistant.markers import MARKER

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime, timezone
 from urllib.parse import quote
 
-from assistant.api import CatalogEntry
+from assistant.catalog import CatalogPage
 from assistant.models import IndexStatus
 
 from .i18n import t
@@ -75,10 +74,21 @@ def source_ref(source: str) -> str:
     return quote(source, safe="")
 
 
-def articles_html(entries: Sequence[CatalogEntry], lang: str = "en") -> str:
-    """A sortable, filterable table (the page's script sorts and filters it); duplicates marked as such."""
-    if not entries:
+def count_text(n: int, lang: str) -> str:
+    """12,345 in English, 12 345 in French (a narrow no-break space)."""
+    return f"{n:,}".replace(",", "\u202f") if lang == "fr" else f"{n:,}"
+
+
+def articles_html(page: CatalogPage, lang: str = "en", match: str = "") -> str:
+    """A sortable, filterable table (the page's script sorts and filters it); duplicates marked as such.
+    A page of the list (``assistant.catalog``): when more files match, a line says how to find them."""
+    if not page.entries:
+        if match.strip() and page.total:
+            return f'<div class="articles empty">{esc(t("no_match", lang, match.strip()))}</div>'
         return f'<div class="articles empty">{t("no_articles", lang)}</div>'
+    shown, matched = count_text(len(page.entries), lang), count_text(page.matched, lang)
+    more = "" if page.complete else f'<p class="articles-more">{esc(t("page_of", lang, shown, matched))}</p>'
+    entries = page.entries
     rows = []
     for e in entries:
         ref = source_ref(e.source)
@@ -95,4 +105,5 @@ def articles_html(entries: Sequence[CatalogEntry], lang: str = "en") -> str:
         )
     heads = "".join(f'<th data-col="{i}" class="sortable">{t(k, lang)}</th>'
                     for i, k in enumerate(("col_title", "col_date", "col_lang", "col_file", "col_size")))
-    return f'<table class="articles" data-count="{len(entries)}"><thead><tr>{heads}<th></th></tr></thead><tbody>{"".join(rows)}</tbody></table>'
+    return (f'{more}<table class="articles" data-count="{len(entries)}" data-matched="{page.matched}"><thead><tr>{heads}<th></th></tr>'
+            f'</thead><tbody>{"".join(rows)}</tbody></table>')

@@ -1,7 +1,7 @@
 """Plain JSON routes beside the page, under ``/api`` on the same server (OpenAPI docs at ``/api/docs``).
 
     POST   /api/ask              {"question": "…", "history": [{"role": "user", "content": "…"}, …]}
-    GET    /api/articles         every file of the index (duplicates marked)
+    GET    /api/articles         a page of the files of the index (duplicates marked); ?match=words&offset=0&limit=500
     POST   /api/articles         multipart upload of one or more files ("files")
     DELETE /api/articles/{file}  remove a file from sources/ and the index
     GET    /api/status           the index status and whether it is being updated
@@ -22,20 +22,21 @@ from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
 
-from fastapi import Depends, FastAPI, File, HTTPException, Request, UploadFile
+from fastapi import Depends, FastAPI, File, HTTPException, Query, Request, Response, UploadFile
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from assistant.api import MAX_QUESTION_CHARS, Assistant
+from assistant.catalog import MAX_FILTER_CHARS, MAX_PAGE
 from assistant.errors import AssistantError, QuestionError
 from assistant.watch import Indexer
 
 from . import handlers, handlers_index
+from .handlers_index import MAX_FILES_PER_UPLOAD
 
 ASK_WAIT_S = 60.0  # a question waits this long for a free answering slot, then gets 503
 JSON_BODY_BYTES = 256_000  # /api/ask bodies (question + bounded history) are far smaller
-MAX_FILES_PER_UPLOAD = 20
 # What one /api/ask request may carry; more is refused (422). What is accepted is then cut to the
 # core's follow-up bound (followup.bound_history, through handlers.clean_history), the only bound.
 MAX_REQUEST_HISTORY_MESSAGES = 20  # a client may send a whole conversation, not megabytes of it
@@ -153,12 +154,24 @@ def build_api(
             slots.release()
 
     @app.get("/articles", dependencies=guarded, summary="List the articles")
-    def articles() -> list[dict[str, Any]]:
-        """Every file of the index, sorted by name; `duplicate_of` names the file a duplicate repeats."""
+    def articles(
+        response: Response,
+        match: str = Query("", max_length=MAX_FILTER_CHARS, description="words every listed file's title, name, date or language holds"),
+        offset: int = Query(0, ge=0, description="entries to skip (sorted by file name)"),
+        limit: int = Query(MAX_PAGE, ge=1, le=MAX_PAGE, description="entries in this page"),
+    ) -> list[dict[str, Any]]:
+        """A page of the files of the index, sorted by name; `duplicate_of` names the file a duplicate
+        repeats. Headers: `X-Total-Count`, the files that match (the next page starts at offset +
+        limit while it is smaller); `X-Archive-Count`, every file of the index."""
         try:
-            return [asdict(e) for e in bot.catalog()]
+            page = bot.catalog(match, offset, limit)
+        except QuestionError as exc:
+            raise HTTPException(400, str(exc)) from None
         except AssistantError as exc:
             raise HTTPException(503, str(exc)) from None
+        response.headers["X-Total-Count"] = str(page.matched)
+        response.headers["X-Archive-Count"] = str(page.total)
+        return [asdict(e) for e in page.entries]
 
     @app.post("/articles", dependencies=guarded, summary="Upload articles", response_model=UploadReport)
     async def upload(files: list[UploadFile] = File(description="Article files (.txt, .md, .html, .pdf)")) -> Any:

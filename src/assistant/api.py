@@ -12,13 +12,14 @@ import re
 import time
 import unicodedata
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .answer import CANDIDATE_PASSAGES, ExtractiveAnswerer, selector_first
+from .catalog import MAX_PAGE, CatalogEntry, CatalogPage, catalog_page, filter_words
+from .catalog import entry as catalog_entry
 from .config import Config
 from .errors import IndexMissingError, QuestionError, build_hint
 from .followup import bound_history, standalone_question
@@ -34,19 +35,6 @@ if TYPE_CHECKING:
 MAX_QUESTION_CHARS = 2000
 MAX_K = 50
 History = list[dict[str, str]]
-
-
-@dataclass(frozen=True)
-class CatalogEntry:
-    """One file the index knows, duplicates included (for the page's article list)."""
-
-    source: str  # file name relative to the sources folder
-    title: str
-    date: str | None
-    lang: str
-    chunks: int
-    size_bytes: int  # of the file in sources/ (0 when it is gone)
-    duplicate_of: str | None  # the indexed file with the same text, for a duplicate
 
 
 def clean_question(question: str) -> str:
@@ -104,18 +92,15 @@ class Assistant:
     def articles(self) -> list[ArticleInfo]:
         return self.store.articles()
 
-    def catalog(self) -> list[CatalogEntry]:
-        """Every file of the index, duplicates included, sorted by file name."""
-        sources = Path(self.config.sources_dir)
-        entries = []
-        for head in sorted(self.store.heads(), key=lambda h: h.source):
-            try:
-                size = (sources / head.source).stat().st_size
-            except OSError:
-                size = 0
-            entries.append(CatalogEntry(head.source, head.title, head.date, head.lang, head.chunks if head.live() else 0,
-                                        size, head.duplicate_of))
-        return entries
+    def catalog(self, match: str = "", offset: int = 0, limit: int = MAX_PAGE) -> CatalogPage:
+        """A page of the files of the index, duplicates included, sorted by file name: those whose
+        title, file name, date or language hold every word of ``match`` (``catalog.py``)."""
+        return catalog_page(self.store.heads(), Path(self.config.sources_dir), filter_words(match), offset, limit)
+
+    def catalog_entry(self, source: str) -> CatalogEntry | None:
+        """The list's entry of one file, or None when the index does not know it."""
+        head = next((h for h in self.store.heads() if h.source == source), None)
+        return None if head is None else catalog_entry(head, Path(self.config.sources_dir))
 
     def delete_article(self, source: str, update_index: bool = True, progress: Progress | None = None) -> IndexReport | None:
         """Remove ``source`` from the sources folder, then from the index (incremental update).

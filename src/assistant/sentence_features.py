@@ -170,7 +170,9 @@ def candidates(
                 "new_content": len(stems - set(weights)) / len(stems),
                 "log_words": math.log1p(len(sentence.split())),
                 "is_heading": float(not _TERMINAL.search(sentence) and len(sentence.split()) <= 14),
-                "is_title": float(fold(sentence) == title_folded),
+                # A file without a heading line is titled by its first sentence (documents.layout): a
+                # sentence that ends with a full stop is the article's text, not a headline.
+                "is_title": float(fold(sentence) == title_folded and not sentence.rstrip().endswith(".")),
                 "first_of_paragraph": float(start == 0 or text[max(0, start - 2) : start].count("\n") > 0),
                 "rel_position": start / max(1, len(text)),
                 "anaphor_start": float(bool(ANAPHOR_START.match(sentence))),

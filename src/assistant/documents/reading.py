@@ -120,6 +120,15 @@ def decode_bytes(raw: bytes, source: str) -> str:
             f"is UTF-8 but has invalid bytes (first at byte {bad_at}, line {line}); "
             "fix or re-save the file as UTF-8",
         )
+    if _UTF8_ACCENT.search(raw):
+        # Real UTF-8 accents ("é" is C3 A9) beside bytes that are not UTF-8: a file pasted together
+        # from two encodings. Read as cp1252, every UTF-8 accent would become mojibake ("Ã©").
+        line = raw.count(b"\n", 0, bad_at) + 1
+        raise SourceError(
+            source,
+            f"mixes UTF-8 with another encoding (UTF-8 accents, and bytes that are not UTF-8 from byte {bad_at}, "
+            f"line {line}); re-save the whole file as UTF-8",
+        )
     for codec in ("cp1252", "latin-1"):
         try:
             text = raw.decode(codec)
@@ -130,6 +139,9 @@ def decode_bytes(raw: bytes, source: str) -> str:
     raise SourceError(source, "cannot decode as UTF-8, UTF-16, cp1252 or latin-1; re-save it as UTF-8")
 
 
+# The UTF-8 forms of Latin-1 letters and of typographic punctuation (’ “ ” – …): in a cp1252 text
+# they would read "Ã©", "Â ", "â€™", which no French or English text writes.
+_UTF8_ACCENT = re.compile(rb"[\xc2\xc3][\x80-\xbf]|\xe2[\x80-\x9f][\x80-\xbf]")
 _UTF8_MULTIBYTE = re.compile(
     rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
 )
