@@ -59,3 +59,21 @@ def test_bad_questions_give_one_line_errors(seed_index: Config) -> None:
         assert result.exit_code == 1
         assert result.output.startswith("Error: ") and "Traceback" not in result.output
         assert len(result.output.strip().splitlines()) == 1
+
+
+def test_a_reader_that_closes_the_pipe_stops_the_command_quietly(seed_index: Config) -> None:
+    # `assistant ask … | head -c 100`: the pipe is closed before the answer is written
+    import os
+    import subprocess
+
+    from conftest import assistant_command, subprocess_env
+
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        done = subprocess.run(assistant_command(*cli_args(seed_index, "ask", "Qui est le PDG d'OpenAI ?")), stdout=write_end,
+                              stderr=subprocess.PIPE, text=True, timeout=300, env=subprocess_env())
+    finally:
+        os.close(write_end)
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr and "bug" not in done.stderr and "BrokenPipe" not in done.stderr, done.stderr

@@ -74,6 +74,9 @@ def test_status_of_an_index_not_built_yet(tmp_path: Path) -> None:
     assert result.exit_code == 0
     status = json.loads(result.stdout)
     assert status["articles"] == 0 and status["chunks"] == 0 and status["last_indexed"] is None
+    text = invoke(["status", "--index", str(tmp_path / "typo")])
+    assert text.exit_code == 0 and "last indexed:    never" in text.stdout
+    assert f"never built, or a typo in --index); build it with: assistant index --sources sources --index {tmp_path / 'typo'}" in text.stderr
 
 
 def write_bad_inputs(folder: Path) -> dict[str, str]:
@@ -84,6 +87,7 @@ def write_bad_inputs(folder: Path) -> dict[str, str]:
     good = GOOD.encode("utf-8")
     (folder / "broken.txt").write_bytes(good[:60] + b"\xc3\x28\xff" + good[60:])
     (folder / "noise.txt").write_bytes(bytes(range(1, 9)) * 300 + bytes(range(0x80, 0x100)) * 8)
+    (folder / "trunc.pdf").write_bytes(b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog" + bytes(range(40, 120)))
     paragraph = ("Un paragraphe de remplissage pour un très long fichier de presse. " * 20 + "\n\n").encode()
     with open(folder / "huge.txt", "wb") as fh:
         while fh.tell() < 50_000_000:
@@ -94,6 +98,7 @@ def write_bad_inputs(folder: Path) -> dict[str, str]:
         "photo.txt": "binary",
         "broken.txt": "invalid bytes",
         "noise.txt": "cannot decode",
+        "trunc.pdf": "cannot read PDF",
         "huge.txt": "over the 10 MB limit",
     }
 
@@ -117,6 +122,7 @@ def test_bad_inputs_are_named_skipped_and_the_rest_indexed(seed_copy: Config) ->
         line = next((s for s in skipped if s.startswith(f"skipped: {name}: ")), None)
         assert line is not None and word in line, (name, skipped)
     assert "Traceback" not in result.output
+    assert "EOF marker" not in result.stderr  # pypdf's own log line: the skip line says it once
 
     cat = IndexStore(seed_copy).load_catalog()
     assert set(cat.articles) == set(before.articles) | {"utf16.txt", "windows.txt"}

@@ -193,6 +193,28 @@ def test_undecodable_bytes_are_refused(tmp_path: Path) -> None:
     assert "cannot decode" in info.value.reason and "re-save it as UTF-8" in info.value.reason
 
 
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_a_byte_order_mark_is_named_as_such(tmp_path: Path, codec: str) -> None:
+    path = tmp_path / "sans-bom.txt"
+    path.write_bytes(ARTICLE.encode(codec))
+    with pytest.raises(SourceError) as info:
+        load(path)
+    assert info.value.reason == "looks like UTF-16 text without a byte-order mark; re-save it as UTF-8"
+
+
+def test_filler_of_one_repeated_word_is_refused_a_long_real_article_is_not(tmp_path: Path) -> None:
+    filler = tmp_path / "oneline.txt"
+    filler.write_text("Titre\n\n" + "mot " * 25_000 + "La capitale de Syldavie est Klow.\n", encoding="utf-8")
+    with pytest.raises(SourceError) as info:
+        load(filler)
+    assert "holds no prose: 25,007 words but only 8 different ones (“mot” repeated)" in info.value.reason
+    # the five seed articles as one long text (about 3,000 words): prose
+    seeds = sorted((Path(__file__).resolve().parents[1] / "sources").glob("*.txt"))
+    long_article = tmp_path / "long.txt"
+    long_article.write_text("\n\n".join(p.read_text(encoding="utf-8") for p in seeds), encoding="utf-8")
+    assert len(load(long_article).text.split()) > 2_000
+
+
 def test_binary_file_with_a_text_extension(tmp_path: Path) -> None:
     path = tmp_path / "photo.txt"
     path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 8)

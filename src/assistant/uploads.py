@@ -124,7 +124,10 @@ def _parse_and_store(raw: bytes, name: str, sources_dir: Path, max_bytes: int, s
 
 
 def _check_size(name: str, size: int, max_bytes: int) -> None:
-    problem = size_problem(size, max_bytes, fix="split it, or start the server with a larger --max-upload-mb")
+    fix = "split it, or start the server with a larger --max-upload-mb"
+    if size == max_bytes + 1:  # the web API reads one byte past the limit, no further: the size is not known
+        raise UploadError(f"{name}: file is over the {max_bytes / 1e6:g} MB limit; {fix}")
+    problem = size_problem(size, max_bytes, fix=fix)
     if problem:
         raise UploadError(f"{name}: {problem}")
 

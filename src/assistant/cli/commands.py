@@ -10,6 +10,7 @@ import click
 
 from ..config import MAX_K, MAX_NAMED_FILES
 from ..documents import name_in
+from ..errors import build_hint
 from ..models import Answer, IndexReport
 from .common import (
     leave_memory_to_the_os, llm_options, make_assistant, one_line, place_options, require_sources, run_with_progress,
@@ -89,6 +90,9 @@ def status(ctx: click.Context, as_json: bool) -> None:
         f"last indexed:    {st.last_indexed or 'never'}\n"
         f"size on disk:    {st.size_bytes / 1e6:.1f} MB"
     )
+    if st.last_indexed is None and not st.articles:  # nothing there: say so, a typo in --index reads the same
+        click.echo(f"no index here yet (never built, or a typo in --index); "
+                   f"{build_hint(bot.config.sources_dir, bot.config.index_dir)}", err=True)
     if bot.config.llm:
         llm = getattr(bot, "_llm", None)  # built (and checked) by make_assistant; check() asks the server again
         click.echo(f"language model:  {bot.config.llm} ({llm.check() if llm is not None else 'reachable'})")

@@ -199,8 +199,8 @@ class AssistantGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except (click.ClickException, click.exceptions.Exit, click.Abort):
-            raise
+        except (click.ClickException, click.exceptions.Exit, click.Abort, BrokenPipeError):
+            raise  # a closed pipe (`assistant ask … | head`): click stops quietly, as Unix tools do
         except AssistantError as exc:
             click.echo(f"Error: {one_line(str(exc))}", err=True)
             ctx.exit(EXIT_ERROR)

@@ -73,9 +73,14 @@ def markdown_text(text: str) -> tuple[str, dict[str, str | None]]:
 def pdf_text(raw: bytes, source: str) -> str:
     import io
 
+    import logging
+
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 
+    # pypdf logs what it repairs or cannot read ("EOF marker not found") straight to stderr, a
+    # stray line before ours; what matters reaches the user as this file's one-line reason.
+    logging.getLogger("pypdf").setLevel(logging.CRITICAL)
     try:
         reader = PdfReader(io.BytesIO(raw))
         pages = [page.extract_text() or "" for page in reader.pages]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 import hashlib
 import re
+from collections import Counter
 from pathlib import Path
 
 from ..errors import SourceError
@@ -74,6 +75,9 @@ def parse_article(raw: bytes, source: str) -> Article:
         raise SourceError(source, "holds no words, only punctuation or symbols; add the article's text or remove it")
     if not _has_readable_words(text):
         raise SourceError(source, f"holds no prose, only {describe_unreadable(text)}; add the article's text or remove it")
+    repeated = _repeated_word(text)
+    if repeated:
+        raise SourceError(source, f"holds no prose: {repeated}; fix the export or remove it")
     return Article(
         id=article_id_for(text, title),
         source=source,
@@ -83,6 +87,26 @@ def parse_article(raw: bytes, source: str) -> Article:
         content_hash=raw_hash,
         text=text,
     )
+
+
+# A text of this many words or more, with fewer different words than this share, is filler ("mot mot
+# mot…", a broken export), not an article: a real one of 500 words uses 150 to 300 different ones.
+# Its passages would match any question that shares the word.
+_WORD = re.compile(r"\w+")
+_FILLER_MIN_WORDS = 500
+_FILLER_MAX_DISTINCT_SHARE = 0.02
+
+
+def _repeated_word(text: str) -> str | None:
+    """What makes ``text`` filler (its words, its different words, the commonest), or None."""
+    words = _WORD.findall(text.lower())
+    if len(words) < _FILLER_MIN_WORDS:
+        return None
+    distinct = set(words)
+    if len(distinct) >= _FILLER_MAX_DISTINCT_SHARE * len(words):
+        return None
+    commonest = Counter(words).most_common(1)[0][0]
+    return f"{len(words):,} words but only {len(distinct):,} different ones (“{commonest[:40]}” repeated)"
 
 
 def _has_readable_words(text: str) -> bool:
@@ -106,6 +130,8 @@ def decode_bytes(raw: bytes, source: str) -> str:
             except UnicodeDecodeError:
                 raise SourceError(source, f"starts with a {codec} byte-order mark but is not valid {codec}; re-save it as UTF-8") from None
     if b"\x00" in raw[:_BINARY_SNIFF]:
+        if _looks_like_utf16(raw[:_BINARY_SNIFF]):
+            raise SourceError(source, "looks like UTF-16 text without a byte-order mark; re-save it as UTF-8")
         raise SourceError(source, "looks like a binary file, not text; convert it to .txt/.md/.html or remove it")
     try:
         return raw.decode("utf-8")
@@ -145,6 +171,15 @@ _UTF8_ACCENT = re.compile(rb"[\xc2\xc3][\x80-\xbf]|\xe2[\x80-\x9f][\x80-\xbf]")
 _UTF8_MULTIBYTE = re.compile(
     rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
 )
+
+
+def _looks_like_utf16(sample: bytes) -> bool:
+    """Text in UTF-16 (LE or BE) has a NUL beside nearly every Latin character: one of the two byte
+    lanes is mostly zeros, the other almost never (a binary file has zeros in both)."""
+    for zeros, chars in ((sample[1::2], sample[0::2]), (sample[0::2], sample[1::2])):
+        if len(zeros) >= 8 and zeros.count(0) >= 0.8 * len(zeros) and chars.count(0) <= 0.05 * len(chars):
+            return True
+    return False
 
 
 def _invalid_utf8_count(raw: bytes) -> int:
