@@ -72,6 +72,7 @@ ANAPHOR_START = re.compile(
     rf"it|he|she|they|this|that|these|those|its|their|his|her|{ENGLISH_NOUN_ANAPHORS})\b",
     re.IGNORECASE,
 )
+_POSSESSIVE = re.compile(r"['’]s?$")
 _HAS_DIGIT = re.compile(r"\d")
 _TERMINAL = re.compile(r"[.!?…:;»\"”’)]\s*$")
 
@@ -111,7 +112,7 @@ def question_terms(question: str, lang: str) -> QuestionTerms:
     words = _NAME.findall(question)
     names = []
     for i, word in enumerate(words):
-        folded_word = fold(word)
+        folded_word = _POSSESSIVE.sub("", fold(word))  # "Anthropic's" names Anthropic
         if folded_word in _QUESTION_WORDS or (i == 0 and question.lstrip().startswith(word) and len(word) > 1 and not word.isupper()):
             continue
         names.append(folded_word)

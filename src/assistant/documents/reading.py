@@ -89,24 +89,23 @@ def parse_article(raw: bytes, source: str) -> Article:
     )
 
 
-# A text of this many words or more, with fewer different words than this share, is filler ("mot mot
-# mot…", a broken export), not an article: a real one of 500 words uses 150 to 300 different ones.
+# A text of this many words or more of which one word makes half is filler ("mot mot mot…", a
+# broken export), not an article: in real prose the commonest word ("de", "the") is under a tenth.
 # Its passages would match any question that shares the word.
 _WORD = re.compile(r"\w+")
 _FILLER_MIN_WORDS = 500
-_FILLER_MAX_DISTINCT_SHARE = 0.02
+_FILLER_SHARE = 0.5
 
 
 def _repeated_word(text: str) -> str | None:
-    """What makes ``text`` filler (its words, its different words, the commonest), or None."""
+    """What makes ``text`` filler (its words, and the one repeated), or None."""
     words = _WORD.findall(text.lower())
     if len(words) < _FILLER_MIN_WORDS:
         return None
-    distinct = set(words)
-    if len(distinct) >= _FILLER_MAX_DISTINCT_SHARE * len(words):
+    commonest, count = Counter(words).most_common(1)[0]
+    if count < _FILLER_SHARE * len(words):
         return None
-    commonest = Counter(words).most_common(1)[0][0]
-    return f"{len(words):,} words but only {len(distinct):,} different ones (“{commonest[:40]}” repeated)"
+    return f"“{commonest[:40]}” is {count:,} of its {len(words):,} words"
 
 
 def _has_readable_words(text: str) -> bool:
