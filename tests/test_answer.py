@@ -265,3 +265,13 @@ def test_an_article_of_one_sentence_is_quoted_not_taken_for_its_title(seed_copy:
     assert not answer.refused and "Sophie Marchal" in answer.answer, answer.answer
     assert answer.citations[0].source == "lyon.txt"
     assert bot.article_text("lyon.txt")[answer.citations[0].start : answer.citations[0].end] == answer.citations[0].quote
+
+
+@pytest.mark.parametrize("question", ["Wer ist der Geschäftsführer von OpenAI?", "¿Quién es el director de OpenAI?"])
+def test_a_question_in_a_language_no_article_is_in_is_refused_saying_which_to_use(bot: Assistant, question: str) -> None:
+    # German and Spanish over French articles: e5 finds passages, but the answer quoted was a wrong
+    # sentence with confidence 0.6. The answerer is fitted and checked in French and English.
+    answer = bot.ask(question)
+    assert answer.refused and answer.citations == [] and answer.confidence == 0.0
+    assert "Please ask in French or English" in answer.answer
+    assert answer.retrieved  # the closest passages are still listed

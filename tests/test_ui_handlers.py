@@ -413,3 +413,15 @@ def test_a_tenfold_conversation_on_the_page_is_cut_to_the_cores_bound(
     seen = _reaching_the_core(bot, monkeypatch, "ask_stream")
     assert ask(bot, CEO_Q, turns)[-1].done
     assert seen == [history]
+
+
+def test_an_uploaded_duplicate_is_said_to_be_kept_as_one(bot: Assistant, indexer: Indexer, tmp_path: Path) -> None:
+    src = Path(bot.config.sources_dir)
+    original = next(e for e in bot.catalog().entries if e.duplicate_of is None)
+    copy = tmp_path / "la-meme.txt"
+    copy.write_bytes((src / original.source).read_bytes())
+    up = handlers_index.add_files(indexer, [str(copy)], 10 * MB)
+    assert f"la-meme.txt: saved, but it is the same text as {original.source}" in up.message
+    assert "listed as a duplicate" in up.message and (src / "la-meme.txt").is_file()  # what it says is so
+    entry = bot.catalog_entry("la-meme.txt")
+    assert entry is not None and entry.duplicate_of == original.source

@@ -88,7 +88,10 @@ _WORDS: dict[str, tuple[str, str]] = {  # key: (French, English)
     "choose_files": ("Choisissez d'abord un ou plusieurs fichiers.", "Choose one or more files first."),
     "added": ("{} ajouté : « {} » (indexé en {:.1f} s). Posez votre question.",
               "Added {}: “{}” (indexed in {:.1f} s). Ask about it now."),
-    "same_text": ("{} : même texte que {}, déjà indexé.", "{}: same text as {}, already indexed."),
+    "same_text": ("{} : enregistré, mais même texte que {}, déjà indexé : il figure dans la liste comme doublon "
+                  "(supprimez-le s'il est de trop).",
+                  "{}: saved, but it is the same text as {}, already indexed: it is listed as a duplicate "
+                  "(delete it if you do not need it)."),
     "unchanged": ("{} : déjà dans les sources, inchangé.", "{}: already in the sources, unchanged."),
     "not_indexed": ("{} : non indexé : {}", "{}: not indexed: {}"),
     "indexed_in_part": ("{} : indexé en partie : {}", "{}: indexed in part: {}"),

@@ -64,7 +64,7 @@ from .sentence_features import (
     question_row,
     question_terms,
 )
-from .text import detect_language, lexical_tokens
+from .text import detect_language, language_votes, lexical_tokens
 
 __all__ = ["CANDIDATE_PASSAGES", "Answerer", "ExtractiveAnswerer", "ExtractiveResult", "Ranking", "refusal_text"]
 
@@ -74,6 +74,11 @@ MAX_CORROBORATING = 2
 # A question whose best sentence lacks what it turns on (``unmet``) is refused whatever the
 # model's confidence; the confidence shown is capped at this.
 UNMET_CONFIDENCE = 0.0
+# The languages the answerer was fitted and checked on. A question in another one (German,
+# Spanish: ``text.detect_language``) over articles none of which is in its language is refused:
+# e5 reaches across languages, but the answers it led to were wrong with high confidence.
+ANSWERED_LANGUAGES = ("fr", "en")
+LANGUAGE = "language"
 
 REFUSALS = {
     "fr": "Les articles ne disent pas cela : je n'ai trouvé aucun passage qui réponde à la question.",
@@ -101,6 +106,8 @@ UNMET_REFUSALS = {
         NEGATION: "The articles do not say: the question is about what did not happen, and the closest passages "
         "say nothing of it.",
         OPPOSITE: "The articles do not say: the closest passages say the opposite of what the question assumes.",
+        LANGUAGE: "Please ask in French or English: the answers are found and checked in those languages, "
+        "and no article is in the language of this question.",
     },
 }
 
@@ -148,6 +155,12 @@ def unmet(question: str, ranked: list[Candidate], article_text: ArticleTextLooku
     text, shift = (article_text(quoted.passage)[1], 0) if article_text else (quoted.passage.text, quoted.passage.start)
     before = lead_in_before(text, quoted.start - shift, quoted.end - shift)
     return missing if before is None else _lacks(question, f"{text[before[0]:before[1]]} {quoted.text}")
+
+
+def _other_language(q: QuestionTerms, ranked: list[Candidate]) -> bool:
+    # Two marker words at least: one ("y" in "Comment s'y prirent-ils ?") is not a language.
+    return (q.lang not in ANSWERED_LANGUAGES and language_votes(q.text).get(q.lang, 0) >= 2
+            and all(c.passage.lang != q.lang for c in ranked))
 
 
 def _lacks(question: str, said: str) -> str | None:
@@ -271,7 +284,7 @@ class ExtractiveAnswerer:
         """The ranking of already-scored candidates (best first): adds the answerability confidence."""
         row = question_row(q, ranked, probs, knowledge)
         confidence = float(self.model.answerability.probabilities(row[None, :])[0]) if ranked else 0.0
-        missing = unmet(q.text, ranked, self.article_text)
+        missing = LANGUAGE if _other_language(q, ranked) else unmet(q.text, ranked, self.article_text)
         if missing is not None:
             confidence = min(confidence, UNMET_CONFIDENCE)
         return Ranking(q, ranked, probs, confidence, knowledge, missing)

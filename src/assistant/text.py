@@ -152,13 +152,17 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 
 def detect_language(text: str, default: str = "fr") -> str:
     """Cheap stop-word vote; good enough to pick a stemmer and a reply language."""
-    words = _WORD.findall(text[:5000].lower())
     best, best_hits = default, 0
-    for lang, markers in _LANG_MARKERS.items():
-        hits = sum(1 for w in words if w in markers)
+    for lang, hits in language_votes(text).items():
         if hits > best_hits:
             best, best_hits = lang, hits
     return best
+
+
+def language_votes(text: str) -> dict[str, int]:
+    """How many of each language's marker words ``text`` holds (its first 5,000 characters)."""
+    words = _WORD.findall(text[:5000].lower())
+    return {lang: sum(1 for w in words if w in markers) for lang, markers in _LANG_MARKERS.items()}
 
 
 # --- BM25 tokens -----------------------------------------------------------
