@@ -47,3 +47,8 @@ def test_seed_metrics_stay_above_their_floors(seed_index: Config, tmp_path):
     assert proc.returncode == 0, "metrics below their floors:\n" + "\n".join(report["below_floor"])
     assert report["below_floor"] == []
     assert report["questions"] == len(load_testset(SEEDS)[0])
+    # The floors follow the last measurement (less one question); the answer issue's own targets
+    # for the seeds do not move: accuracy 0.85 and five unanswerable questions of six refused.
+    overall = report["overall"]
+    assert overall["accuracy"]["value"] >= 0.85, overall["accuracy"]
+    assert overall["refusal_recall"]["value"] >= 5 / 6 - 1e-4, overall["refusal_recall"]  # reported to 4 decimals
