@@ -425,3 +425,13 @@ def test_an_uploaded_duplicate_is_said_to_be_kept_as_one(bot: Assistant, indexer
     assert "listed as a duplicate" in up.message and (src / "la-meme.txt").is_file()  # what it says is so
     entry = bot.catalog_entry("la-meme.txt")
     assert entry is not None and entry.duplicate_of == original.source
+
+
+def test_the_article_list_reads_the_readers_view_not_every_head_from_the_store(bot: Assistant, monkeypatch) -> None:
+    # Listing every head from Chroma takes a minute at 100,000 articles: the list, an article's
+    # entry and a delete read the view the reader keeps in step (0.05 s a page at 100k).
+    bot.search("OpenAI GSA", 1)  # the reader's view is open
+    monkeypatch.setattr(bot.store.store, "heads", lambda: pytest.fail("listed every head from the store"))
+    first = bot.catalog().entries[0]
+    assert bot.catalog_entry(first.source) == first
+    assert bot.catalog(first.title).matched >= 1
