@@ -69,7 +69,7 @@ def index_view(
         status = render_index.status_html(bot.status(), lang, busy, progress.get() if progress else None)
         return status, render_index.articles_html(bot.catalog(match), lang, match)
     except QuestionError as exc:  # a filter over its length: the list says why, the status stays
-        return render_index.status_html(bot.status(), lang, busy), message_html(str(exc), "error")
+        return status, message_html(str(exc), "error")
     except AssistantError as exc:
         return render_index.status_html(None, lang, error=str(exc)), render_index.articles_html(EMPTY_PAGE, lang)
 

@@ -72,7 +72,6 @@ def markdown_text(text: str) -> tuple[str, dict[str, str | None]]:
 
 def pdf_text(raw: bytes, source: str) -> str:
     import io
-
     import logging
 
     from pypdf import PdfReader
