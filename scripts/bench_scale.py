@@ -15,7 +15,8 @@ before and after each size.
 
 A change is timed end to end: the indexing run (``assistant index``, or the watcher's run
 over the named file) plus the reader's catch-up at its next question (the lexical cache
-brought in step, the heads copy read): "+ next ask's catch-up".
+brought in step, the heads copy read): "+ next ask's catch-up". A second reader stands for
+another machine (``replica_of``): it has no copy of the heads and catches up from the store.
 """
 
 from __future__ import annotations
@@ -125,6 +126,18 @@ def command_process(config: Config, *args: str) -> float:
     return time.perf_counter() - started
 
 
+def replica_of(config: Config, work: Path) -> Assistant:
+    """A reader on another machine: with a server, its own empty index folder; embedded, the same
+    store but none of the indexing machine's copy of the heads (what it must catch up without)."""
+    if config.chroma_url:
+        return Assistant(config.with_(index_dir=work / "replica-index", sources_dir=work / "replica-sources"))
+    from assistant.store.heads_cache import HeadsCache
+
+    reader = Assistant(config)
+    reader.retriever._heads_cache = HeadsCache(work / "replica-cache", config.collection)
+    return reader
+
+
 def one_size(n: int, model: str, server: bool, work: Path, piaf: Path = PIAF, fresh_cache: bool = True) -> dict[str, float]:
     src, idx = work / "sources", work / "index"
     built = work / "full-index-seconds.txt"  # a kept --work folder: built once, measured again later
@@ -146,6 +159,8 @@ def one_size(n: int, model: str, server: bool, work: Path, piaf: Path = PIAF, fr
             row = {"full index (s)": timed(bot.index)}
             built.write_text(f"{row['full index (s)']:.1f}\n")
         bot.ask(QUESTIONS[0])  # the reader's view is current: each change below is caught up alone
+        replica = replica_of(config, work)
+        replica.ask(QUESTIONS[0])
 
         def change(name: str, edit, files: list[str] | None = None) -> None:  # noqa: ANN001
             edit()
@@ -153,6 +168,8 @@ def one_size(n: int, model: str, server: bool, work: Path, piaf: Path = PIAF, fr
             catch_up, catch_up_cpu = timed_cpu(bot.retriever.snapshot)  # what the next question pays first
             row[f"{name} + next ask's catch-up (s)"] = row[f"{name} (s)"] + catch_up
             row[f"{name} + next ask's catch-up, CPU (s)"] = row[f"{name}, CPU (s)"] + catch_up_cpu
+            replica.retriever.forget_view()  # its next question looks at the store again at once
+            row[f"{name}: another machine's reader catches up (s)"] = timed(replica.retriever.snapshot)
 
         extra = src / "zz-new.txt"
 

@@ -63,7 +63,7 @@ def unpack_sentences(config: Config) -> int:
         rows.add(ids=[f"{aid}:{s}-{e}" for s, e in sentences.spans], embeddings=sentences.vectors,
                  metadatas=[{"article_id": aid, "start": int(s), "end": int(e)} for s, e in sentences.spans])
     store.client.api().delete_collection(f"{config.collection}-sentence-packs")
-    store.put_heads([h.with_(sentence_records=len(found[h.article_id].spans)) for h in heads])
+    store.put_heads([h.with_(sentence_records=len(found[h.article_id].spans)) for h in heads], store.generation().number + 1)
     store.commit(replace(store.generation(), number=store.generation().number + 1))
     return rows.count()
 

@@ -106,15 +106,48 @@ def test_a_long_text_is_split_under_the_document_quota(store: ChromaStore) -> No
 
 def test_heads_are_listed_in_pages_and_deleted_by_source(store: ChromaStore) -> None:
     heads = [head(f"dir/{i:04d}.txt", f"id{i}") for i in range(MANY)]
-    store.put_heads(heads)
+    store.put_heads(heads, 1)
     assert sorted(store.heads(), key=lambda h: h.source) == heads
-    store.delete_heads([h.source for h in heads[:MAX_RECORDS_PER_CALL + 1]])
+    store.delete_heads([h.source for h in heads[:MAX_RECORDS_PER_CALL + 1]], 2)
     assert sorted(store.heads(), key=lambda h: h.source) == heads[MAX_RECORDS_PER_CALL + 1 :]
+
+
+def test_a_reader_behind_reads_what_changed_since_its_generation_from_the_log(store: ChromaStore) -> None:
+    settings = StoreSettings("stand-in", 8, 300, 1, "c1")
+    gens = [Generation(n, settings, None, log_id="log-a", log_from=1) for n in range(4)]
+    many = [head(f"n/{i:04d}.txt", f"n{i}") for i in range(MANY)]
+    store.put_heads([head("a.txt", "a"), head("b.txt", "b"), head("c.txt", "c")], 1)
+    store.commit(gens[1])
+    store.put_heads([head("b.txt", "b2"), *many], 2)  # an edit, and more new names than one call returns
+    store.delete_heads(["c.txt"], 2)
+    store.commit(gens[2])
+    put, gone = store.changes_since(gens[1], gens[2])
+    assert sorted(h.source for h in put) == ["b.txt", *(h.source for h in many)] and gone == ["c.txt"]
+    assert next(h for h in put if h.source == "b.txt").article_id == "b2"
+    assert store.changes_since(gens[2], gens[2]) == ([], [])
+
+    store.put_heads([head("c.txt", "c3")], 3)  # the removed name comes back
+    store.commit(gens[3])
+    put, gone = store.changes_since(gens[2], gens[3])
+    assert [(h.source, h.article_id) for h in put] == [("c.txt", "c3")] and gone == []
+    put, gone = store.changes_since(gens[1], gens[3])  # removed, then put: a reader applies them in that order
+    assert ("c.txt", "c3") in [(h.source, h.article_id) for h in put] and gone == ["c.txt"]
+
+    # Another log (a rebuilt store), or removals forgotten past the reader: it must list every head.
+    assert store.changes_since(Generation(1, settings, None, log_id="log-b", log_from=1), gens[3]) is None
+    assert store.changes_since(Generation(1, settings, None), gens[3]) is None
+    forgot = Generation(4, settings, None, log_id="log-a", log_from=3)
+    store.commit(forgot)
+    assert store.counts(("meta",)) == {"meta": 2}  # the marker and c.txt's removal
+    store.forget_removals(3)
+    assert store.counts(("meta",)) == {"meta": 1}
+    assert store.changes_since(gens[1], forgot) is None
+    assert store.changes_since(gens[2], forgot) == ([head("c.txt", "c3")], [])
 
 
 def test_metadata_values_are_capped(store: ChromaStore) -> None:
     long = head("x.txt", "id", title="t" * 10_000, duplicate_of="y" * 10_000)
-    store.put_heads([long])
+    store.put_heads([long], 1)
     (got,) = store.heads()
     assert got.title == "t" * MAX_METADATA_CHARS and got.duplicate_of == "y" * MAX_METADATA_CHARS
 

@@ -179,11 +179,13 @@ class Retriever:
     def _heads_of(self, generation: Generation | None, view: View | None
                   ) -> tuple[Mapping[str, ArticleRecord], Mapping[str, ArticleRecord], set[str] | None]:
         """Heads by source, live heads by article id, and the article ids whose heads changed (None:
-        unknown): the previous view plus what changed since, from the indexing machine's copy, when
-        it can say; otherwise every head, read again."""
+        unknown): the previous view plus what changed since, from the indexing machine's copy or
+        else from the store's change log, when either can say; otherwise every head, read again."""
         delta = None
         if view is not None and view.generation is not None:
             delta = self._heads_cache.changes_since(generation, view.generation.number)
+            if delta is None and generation is not None:  # another machine's writer: the store's own log
+                delta = self.store.changes_since(view.generation, generation)
         if delta is None:
             cached = self._heads_cache.load(generation)  # the indexing machine's copy, when it is this generation's
             if cached is None:

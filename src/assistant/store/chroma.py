@@ -7,7 +7,8 @@ archives can share one server)::
     NAME-chunks     chunk vectors, texts and citation metadata (id = content hash)
     NAME-texts      cleaned article texts, cut into documents of <= 16 KB
     NAME-sentence-packs  each article's sentence vectors and spans, packed (``sentence_packs``)
-    NAME-meta       the generation marker, written last by each run
+    NAME-meta       the generation marker, written last by each run, and the names
+                    removed by recent runs (``change_log``)
 
 Indexes written before packs also have ``NAME-sentences`` (one record per
 sentence): still read, and emptied as their articles are re-indexed or removed.
@@ -26,14 +27,16 @@ from typing import Any, TypeVar
 
 import numpy as np
 
+from .change_log import can_follow
 from .clients import StoreClient, guard
 from .protocol import ArticleSentences, StoredChunk
-from .records import MAX_RECORDS_PER_CALL, ArticleRecord, ChunkRecord, Generation, split_text
+from .records import MAX_RECORDS_PER_CALL, ArticleRecord, ChunkRecord, Generation, capped, split_text
 from .sentence_packs import from_rows, pack, pack_ids, unpack
 
 T = TypeVar("T")
 _NO_VECTOR = [1.0]
 _GENERATION_ID = "generation"
+_REMOVED_PREFIX = "removed:"  # + the head's id: a name removed (``change_log``), in NAME-meta
 KINDS = ("articles", "chunks", "texts", "sentences", "meta")
 _SUFFIX = {"sentences": "sentence-packs"}
 _LEGACY_SENTENCES = "sentences"  # one record per sentence, before packs
@@ -234,16 +237,44 @@ class ChromaStore:
             ))
         return len(rows)
 
-    def put_heads(self, heads: list[ArticleRecord]) -> None:
+    def put_heads(self, heads: list[ArticleRecord], generation: int) -> None:
+        """``generation``: the number of the marker the run will commit (what a replica asks for)."""
         for batch in _slices(heads):
             self._call(lambda: self._col("articles").upsert(
                 ids=[head_id(h.source) for h in batch], embeddings=[_NO_VECTOR] * len(batch),
-                documents=[h.source for h in batch], metadatas=[h.to_metadata() for h in batch],
+                documents=[h.source for h in batch], metadatas=[{**h.to_metadata(), "changed": generation} for h in batch],
             ))
 
-    def delete_heads(self, sources: list[str]) -> None:
+    def delete_heads(self, sources: list[str], generation: int) -> None:
+        """The heads go; their names are remembered as removed by ``generation`` (before: a killed run
+        leaves a name marked removed that may still have a head, which a reader reads as removed then put)."""
         for batch in _slices(sources):
+            self._call(lambda: self._col("meta").upsert(
+                ids=[_REMOVED_PREFIX + head_id(s) for s in batch], embeddings=[_NO_VECTOR] * len(batch),
+                metadatas=[{"source": capped(s), "gone": generation} for s in batch],
+            ))
             self._call(lambda: self._col("articles").delete(ids=[head_id(s) for s in batch]))
+
+    def forget_removals(self, before: int) -> None:
+        """Names removed by generations before ``before``: a reader that far behind lists every head."""
+        while True:
+            got = self._call(lambda: self._col("meta").get(where={"gone": {"$lt": before}}, include=[], limit=MAX_RECORDS_PER_CALL))
+            if got["ids"]:
+                self._call(lambda: self._col("meta").delete(ids=got["ids"]))
+            if len(got["ids"]) < MAX_RECORDS_PER_CALL:
+                return
+
+    def changes_since(self, seen: Generation, now: Generation) -> tuple[list[ArticleRecord], list[str]] | None:
+        """Heads written and names removed after ``seen``, when ``now``'s log holds them; else None."""
+        if not can_follow(seen, now):
+            return None
+        after = {"$gt": seen.number}
+        put = [ArticleRecord.from_metadata(m) for page in self._pages("articles", ["metadatas"], {"changed": after})
+               for m in page["metadatas"]]
+        gone = [str(m["source"]) for page in self._pages("meta", ["metadatas"], {"gone": after}) for m in page["metadatas"]]
+        # A run that committed meanwhile may have forgotten removals this reader needed.
+        latest = self.generation()
+        return (put, gone) if latest is not None and can_follow(seen, latest) else None
 
     def delete_articles(self, article_ids: list[str]) -> None:
         """Chunks, texts and sentences of articles that no head names any more."""

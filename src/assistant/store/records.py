@@ -41,12 +41,16 @@ class Generation:
     settings: StoreSettings
     last_indexed: str | None
     format_version: int = FORMAT_VERSION
+    log_id: str = ""  # the change log (``change_log``): "" when the run that wrote it kept none
+    log_from: int = 0  # the first generation whose changes the log holds
 
     def to_metadata(self) -> dict[str, Any]:
         return {
             "generation": self.number,
             "format_version": self.format_version,
             "last_indexed": self.last_indexed or "",
+            "log_id": self.log_id,
+            "log_from": self.log_from,
             **self.settings.as_dict(),
         }
 
@@ -56,7 +60,8 @@ class Generation:
             str(meta["embedding_model"]), int(meta["dimension"]), int(meta["chunk_tokens"]),
             int(meta["chunk_overlap_sentences"]), str(meta["chunker"]),
         )
-        return cls(int(meta["generation"]), settings, str(meta.get("last_indexed") or "") or None, int(meta["format_version"]))
+        return cls(int(meta["generation"]), settings, str(meta.get("last_indexed") or "") or None, int(meta["format_version"]),
+                   str(meta.get("log_id") or ""), int(meta.get("log_from") or 0))
 
 
 # Heads are built by the hundred thousand when an index opens: plain slotted classes
@@ -100,11 +105,11 @@ class ArticleRecord:
     def to_metadata(self) -> dict[str, Any]:
         stat = self.stat or FileStat(-1, -1, -1)
         return {
-            "source": _cap(self.source), "article_id": self.article_id, "content_hash": self.content_hash,
-            "title": _cap(self.title), "date": self.date or "", "lang": self.lang, "chars": self.chars,
+            "source": capped(self.source), "article_id": self.article_id, "content_hash": self.content_hash,
+            "title": capped(self.title), "date": self.date or "", "lang": self.lang, "chars": self.chars,
             "text_parts": self.text_parts, "chunks": self.chunks, "sentences": self.sentence_records,
             "size": stat.size, "mtime_ns": stat.mtime_ns, "inode": stat.inode,
-            "duplicate_of": _cap(self.duplicate_of or ""),
+            "duplicate_of": capped(self.duplicate_of or ""),
         }
 
     @classmethod
@@ -141,7 +146,7 @@ class ChunkRecord:
 
     def to_metadata(self) -> dict[str, Any]:
         return {
-            "article_id": self.article_id, "source": _cap(self.source), "title": _cap(self.title),
+            "article_id": self.article_id, "source": capped(self.source), "title": capped(self.title),
             "date": self.date or "", "lang": self.lang, "start": self.start, "end": self.end, "index": self.index,
         }
 
@@ -177,5 +182,5 @@ def split_text(text: str) -> list[str]:
     return parts
 
 
-def _cap(value: str) -> str:
+def capped(value: str) -> str:
     return value[:MAX_METADATA_CHARS]

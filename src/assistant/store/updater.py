@@ -34,6 +34,7 @@ from ..embeddings import TokenAwareEmbeddings, canonical_name, load_model
 from ..errors import IndexMismatchError, SourceError
 from ..models import Article, Chunk, IndexReport, Problem
 from ..text import unreadable_note
+from .change_log import next_log
 from .chroma import ChromaStore
 from .collector import collector_paused
 from .heads_cache import HeadsCache
@@ -104,6 +105,7 @@ class Updater:
         self._pending_texts: list[tuple[str, str]] = []
         self._pending_sentences: list[tuple[str, ArticleSentences]] = []
         self.heads_cache = heads_cache or HeadsCache(config.index_dir, config.collection)
+        self._number = 1  # the generation this run commits, if it changes anything (set by each run)
 
     @property
     def embedder(self) -> TokenAwareEmbeddings:
@@ -122,7 +124,8 @@ class Updater:
         counted = counts_in_background(store) if old_gen is not None and not store.legacy_sentence_articles(limit=1) else None
         cached = self.heads_cache.load_by_source(old_gen)  # this machine's copy, when it is of the store's generation
         old = cached if cached is not None else {h.source: h for h in store.heads()}
-        repacked = repack_sentences(store, self.heads_cache, old) if counted is None else False  # no re-embedding
+        self._number = (old_gen.number if old_gen else 0) + 1
+        repacked = repack_sentences(store, self.heads_cache, old, self._number) if counted is None else False  # no re-embedding
         heads: dict[str, ArticleRecord] = {}
         fresh: dict[str, tuple[Article, list[Chunk]]] = {}
         moved: list[tuple[str, str, ArticleRecord | None, FileStat | None]] = []
@@ -189,6 +192,7 @@ class Updater:
         if old_gen is None or store.legacy_sentence_articles(limit=1):
             return None
         check_settings(old_gen.settings, self.config, store.location, for_writing=True)
+        self._number = old_gen.number + 1
         old = self.heads_cache.heads_of(old_gen, sources)
         if old is None:
             return None
@@ -255,20 +259,24 @@ class Updater:
         if not fresh and not removed and len(restated) == len(changed_heads) and old_gen is not None and settled:
             if restated:  # only `stat` moved (a copy, a touch): no new generation for readers
                 self.heads_cache.untrust()
-                store.put_heads(restated)
+                store.put_heads(restated, self._number)
                 self._cache_heads(old_gen, old_gen, True, heads, restated, [])
             return self._done(started, old_gen, heads)
 
         dimension = self.embedder.dimension if fresh or old_gen is None else old_gen.settings.dimension
+        number = self._number
         self.heads_cache.untrust()  # before the first head is written: a killed run leaves no stale copy
         for source, (article, chunks) in fresh.items():
             heads[source] = self._write_article(article, chunks, heads[source])
         self._flush()
-        store.put_heads(changed_heads)  # renamed duplicates, new stats
-        store.delete_heads(removed)
-        number = (old_gen.number if old_gen else 0) + 1
-        generation = Generation(number, settings_for(self.config, dimension), datetime.now(timezone.utc).isoformat(timespec="seconds"))
+        store.put_heads(changed_heads, number)  # renamed duplicates, new stats
+        store.delete_heads(removed, number)
+        log_id, log_from = next_log(old_gen, number)
+        generation = Generation(number, settings_for(self.config, dimension), datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                                log_id=log_id, log_from=log_from)
         store.commit(generation)
+        if old_gen is not None and log_from > old_gen.log_from and old_gen.log_id == log_id:
+            store.forget_removals(log_from)  # after the commit: readers of the old marker may still need them
         put = changed_heads + [heads[s] for s in fresh if _differs(old.get(s), heads[s])]
         self._cache_heads(generation, old_gen, settled, heads, put, removed)
         # After the commit: content that no head names any more. Only an article that a removed or
@@ -356,7 +364,7 @@ class Updater:
             self.store.put_chunks(list(records), list(texts), np.stack(vectors))
         self.store.put_texts(self._pending_texts)
         self.store.put_sentences_of(self._pending_sentences)
-        self.store.put_heads(self._pending_heads)
+        self.store.put_heads(self._pending_heads, self._number)
         self._pending_chunks, self._pending_heads, self._pending_texts, self._pending_sentences = [], [], [], []
 
     def _embed(self, texts: list[str], what: str = "embedding chunks") -> np.ndarray:

@@ -14,8 +14,9 @@ from .records import ArticleRecord
 from .sentence_packs import pack_count
 
 
-def repack_sentences(store: ChromaStore, heads_cache: HeadsCache, heads: dict[str, ArticleRecord]) -> bool:
-    """Sentence rows of an older index become packs; ``heads`` are updated in place (and in the store).
+def repack_sentences(store: ChromaStore, heads_cache: HeadsCache, heads: dict[str, ArticleRecord], generation: int) -> bool:
+    """Sentence rows of an older index become packs; ``heads`` are updated in place (and in the store,
+    tagged with ``generation``, the run's: a repacking run always commits).
 
     Each batch: packs first, then the heads that count them, then the rows, so a
     killed run leaves every article readable. Returns whether anything was repacked.
@@ -36,7 +37,7 @@ def repack_sentences(store: ChromaStore, heads_cache: HeadsCache, heads: dict[st
             for source in sources_of.get(aid, []):
                 heads[source] = heads[source].with_(sentence_records=pack_count(len(sentences.spans), dimension))
                 updated.append(heads[source])
-        store.put_heads(updated)
+        store.put_heads(updated, generation)
         store.delete_legacy_sentences(batch)
     return repacked
 
