@@ -36,6 +36,21 @@ def test_the_copy_is_used_only_for_its_own_generation(tmp_path: Path) -> None:
     assert {h.source: h.chunks for h in cache.load(g2)} == {"a.txt": 5, "c.txt": 1}
 
 
+def test_an_untrusted_copy_still_says_which_generation_of_which_log_its_rows_are(tmp_path: Path) -> None:
+    cache = HeadsCache(tmp_path, "archive")
+    assert cache.load_older() is None  # no copy
+    cache.store(Generation(1, SETTINGS, None), [head("a.txt")], [], whole=True)
+    assert cache.load_older() is None  # a generation of no log: nothing to catch up from
+    g2, g3 = Generation(2, SETTINGS, None, log_id="L", log_from=2), Generation(3, SETTINGS, None, log_id="L", log_from=2)
+    cache.store(g2, [head("b.txt")], [], whole=False)
+    cache.untrust()  # a run began, and was killed before its commit: the rows are still g2's
+    log_id, number, heads = cache.load_older()
+    assert (log_id, number, sorted(h.source for h in heads)) == ("L", 2, ["a.txt", "b.txt"])
+    cache.store(g3, [], ["a.txt"], whole=False)
+    log_id, number, heads = cache.load_older()
+    assert (log_id, number, [h.source for h in heads]) == ("L", 3, ["b.txt"])
+
+
 def test_the_live_chunks_are_kept_by_each_write_from_the_rows_it_changes(tmp_path: Path) -> None:
     import sqlite3
 

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from assistant.api import Assistant
 from assistant.chunking import chunk_article
 from assistant.config import Config
 from assistant.documents import load_article
@@ -264,6 +265,34 @@ def test_a_count_that_fails_in_its_thread_fails_the_run_with_its_error(
         IndexStore(config).update()
     monkeypatch.undo()
     assert IndexStore(config).status() == before  # the new article was not written
+
+
+def test_a_run_after_one_stopped_before_its_commit_reads_the_changes_from_the_log(
+    seed_index: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A killed run leaves this machine's copy of the heads untrusted: the next run takes the copy
+    as it was and the store's changes since, instead of listing every head (66 s at 100,000)."""
+    from assistant.store.chroma import ChromaStore
+
+    config = Config(sources_dir=copy_sources(tmp_path / "sources", seed_files()), index_dir=copy_index(seed_index.index_dir, tmp_path / "index"))
+    extra = seed_files()[0].read_text(encoding="utf-8") + "\nUne phrase ajoutée pour ce test.\n"
+    (config.sources_dir / "zz-extra.txt").write_text(extra, encoding="utf-8")
+    (config.sources_dir / seed_files()[1].name).unlink()
+    commit = ChromaStore.commit
+
+    def stopped(_store: ChromaStore, _generation: object) -> None:
+        raise RuntimeError("stopped before the commit")
+
+    monkeypatch.setattr(ChromaStore, "commit", stopped)
+    with pytest.raises(RuntimeError):
+        IndexStore(config).update()
+    monkeypatch.setattr(ChromaStore, "commit", commit)
+    monkeypatch.setattr(ChromaStore, "heads", lambda _store: pytest.fail("the run listed every head"))
+    report = IndexStore(config).update()
+    assert report.removed == [] and report.added == []  # both done by the stopped run, now committed
+    reader = Assistant(config)  # this machine's copy is trusted again: nothing listed either
+    assert sorted(a.source for a in reader.articles()) == sorted(p.name for p in config.sources_dir.iterdir())
+    assert reader.search("Une phrase ajoutée pour ce test", 1)[0].source == "zz-extra.txt"
 
 
 def test_a_run_counts_only_the_records_it_compares_with_the_heads(

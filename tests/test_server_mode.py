@@ -98,6 +98,24 @@ def test_add_edit_delete_reach_a_running_reader(writer: Config, tmp_path: Path, 
     assert "wind.txt" not in [a.source for a in remote.articles()]
 
 
+def test_a_replica_that_restarts_reads_its_copy_of_the_heads_and_the_changes_since(
+    writer: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = reader(writer, tmp_path)
+    assert first.search(QUESTION, 3)  # lists every head once, and keeps a copy in its own folder
+    path = writer.sources_dir / "wind.txt"
+    try:
+        path.write_text(WIND, encoding="utf-8")
+        assert IndexStore(writer).update().added == ["wind.txt"]
+        again = reader(writer, tmp_path)  # the replica restarted: a new process, the same folder
+        monkeypatch.setattr(again.retriever.store, "heads", lambda: pytest.fail("the replica listed every head again"))
+        assert again.search("How many turbines will the Brittany wind farm have?", 1)[0].source == "wind.txt"
+        assert sorted(a.source for a in again.articles()) == sorted([*(p.name for p in seed_files()), "wind.txt"])
+    finally:
+        path.unlink(missing_ok=True)
+        assert IndexStore(writer).update().removed == ["wind.txt"]
+
+
 def test_index_refuses_a_server_collection_of_another_model(writer: Config) -> None:
     with pytest.raises(IndexMismatchError) as info:
         IndexStore(writer.with_(embedding_model=MINILM)).update()

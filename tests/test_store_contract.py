@@ -121,28 +121,28 @@ def test_a_reader_behind_reads_what_changed_since_its_generation_from_the_log(st
     store.put_heads([head("b.txt", "b2"), *many], 2)  # an edit, and more new names than one call returns
     store.delete_heads(["c.txt"], 2)
     store.commit(gens[2])
-    put, gone = store.changes_since(gens[1], gens[2])
+    put, gone = store.changes_since("log-a", 1, gens[2])
     assert sorted(h.source for h in put) == ["b.txt", *(h.source for h in many)] and gone == ["c.txt"]
     assert next(h for h in put if h.source == "b.txt").article_id == "b2"
-    assert store.changes_since(gens[2], gens[2]) == ([], [])
+    assert store.changes_since("log-a", 2, gens[2]) == ([], [])
 
     store.put_heads([head("c.txt", "c3")], 3)  # the removed name comes back
     store.commit(gens[3])
-    put, gone = store.changes_since(gens[2], gens[3])
+    put, gone = store.changes_since("log-a", 2, gens[3])
     assert [(h.source, h.article_id) for h in put] == [("c.txt", "c3")] and gone == []
-    put, gone = store.changes_since(gens[1], gens[3])  # removed, then put: a reader applies them in that order
+    put, gone = store.changes_since("log-a", 1, gens[3])  # removed, then put: a reader applies them in that order
     assert ("c.txt", "c3") in [(h.source, h.article_id) for h in put] and gone == ["c.txt"]
 
     # Another log (a rebuilt store), or removals forgotten past the reader: it must list every head.
-    assert store.changes_since(Generation(1, settings, None, log_id="log-b", log_from=1), gens[3]) is None
-    assert store.changes_since(Generation(1, settings, None), gens[3]) is None
+    assert store.changes_since("log-b", 1, gens[3]) is None
+    assert store.changes_since("", 1, gens[3]) is None
     forgot = Generation(4, settings, None, log_id="log-a", log_from=3)
     store.commit(forgot)
     assert store.counts(("meta",)) == {"meta": 2}  # the marker and c.txt's removal
     store.forget_removals(3)
     assert store.counts(("meta",)) == {"meta": 1}
-    assert store.changes_since(gens[1], forgot) is None
-    assert store.changes_since(gens[2], forgot) == ([head("c.txt", "c3")], [])
+    assert store.changes_since("log-a", 1, forgot) is None
+    assert store.changes_since("log-a", 2, forgot) == ([head("c.txt", "c3")], [])
 
 
 def test_metadata_values_are_capped(store: ChromaStore) -> None:

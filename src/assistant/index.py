@@ -19,6 +19,7 @@ from .config import Config
 from .errors import AssistantError, ConfigError, IndexCorruptError, IndexLockedError
 from .models import ArticleInfo, IndexReport, IndexStatus
 from .store import ArticleRecord, ChromaStore, Generation, open_store
+from .store.change_log import every_head
 from .store.folder import check_folder, foreign_entries
 from .store.heads_cache import HeadsCache
 from .store.statistics import refresh_statistics
@@ -152,8 +153,9 @@ class IndexStore:
     def _heads_of(self, generation: Generation) -> list[ArticleRecord]:
         """This machine's copy of the heads when it is of ``generation``: listing them from Chroma
         takes a minute at 100,000 articles, and `serve` asks for the status at every start."""
-        cached = HeadsCache(self.config.index_dir, self.config.collection).load(generation)
-        return cached if cached is not None else self.store.heads()
+        copy = HeadsCache(self.config.index_dir, self.config.collection)
+        cached = copy.load(generation)
+        return cached if cached is not None else every_head(self.store, copy, generation)
 
     def _check(self, live: list[ArticleRecord]) -> None:
         """Every live article's records are there. Each collection is counted first (one call each):
@@ -180,8 +182,8 @@ class IndexStore:
             )
 
     def articles(self) -> list[ArticleInfo]:
-        self.generation()
-        heads = self.store.heads() if self.store_exists() else []
+        generation = self.generation()
+        heads = self._heads_of(generation) if generation is not None else self.store.heads() if self.store_exists() else []
         return [
             ArticleInfo(h.source, h.title, h.date, h.lang, h.chunks)
             for h in sorted(heads, key=lambda h: h.source)

@@ -30,6 +30,7 @@ from .overlay import Overlay
 from .ranker import CandidateInfo, PassageRanker, QuestionInfo, feature_rows, load_ranker, question_info, ranking_language
 from .store import ArticleRecord, ArticleSentences, ChunkRecord, Generation, open_store
 from .store.protocol import StoredChunk
+from .store.change_log import every_head
 from .store.folder import check_folder
 from .store.heads_cache import HeadsCache
 from .store.lexical_cache import open_lexical, sync_lexical, sync_lexical_changes
@@ -185,11 +186,11 @@ class Retriever:
         if view is not None and view.generation is not None:
             delta = self._heads_cache.changes_since(generation, view.generation.number)
             if delta is None and generation is not None:  # another machine's writer: the store's own log
-                delta = self.store.changes_since(view.generation, generation)
+                delta = self.store.changes_since(view.generation.log_id, view.generation.number, generation)
         if delta is None:
             cached = self._heads_cache.load(generation)  # the indexing machine's copy, when it is this generation's
             if cached is None:
-                cached = self.store.heads()
+                cached = every_head(self.store, self._heads_cache, generation)
                 self._keep_copy(generation, cached)
             heads = {h.source: h for h in cached}
             return heads, {h.article_id: h for h in heads.values() if h.live()}, None

@@ -17,8 +17,13 @@ names with ``gone > v``: two filtered reads, whatever the archive's size.
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
-from .records import Generation
+from .records import ArticleRecord, Generation
+
+if TYPE_CHECKING:
+    from .heads_cache import HeadsCache
+    from .protocol import Store
 
 KEEP_REMOVALS = 1000  # generations a removed name is remembered; a reader further behind lists every head
 
@@ -30,6 +35,23 @@ def next_log(old: Generation | None, number: int) -> tuple[str, int]:
     return old.log_id, max(old.log_from, number - KEEP_REMOVALS + 1)
 
 
-def can_follow(seen: Generation, now: Generation) -> bool:
-    """Whether the log of ``now`` holds every change made after ``seen``."""
-    return bool(now.log_id) and seen.log_id == now.log_id and seen.number <= now.number and seen.number + 1 >= now.log_from
+def can_follow(log_id: str, number: int, now: Generation) -> bool:
+    """Whether the log of ``now`` holds every change made after generation ``number`` of log ``log_id``."""
+    return bool(now.log_id) and log_id == now.log_id and number <= now.number and number + 1 >= now.log_from
+
+
+def every_head(store: Store, copy: HeadsCache, now: Generation | None) -> list[ArticleRecord]:
+    """Every head of the store at ``now``: this machine's older copy plus the changes the log holds
+    since (a replica that restarts, a writer after a killed run), or else every head listed."""
+    older = copy.load_older() if now is not None else None
+    if older is not None:
+        log_id, number, heads = older
+        changes = store.changes_since(log_id, number, now)
+        if changes is not None:
+            put, gone = changes
+            by_source = {h.source: h for h in heads}
+            for source in gone:  # before the heads put: a name removed, then indexed again
+                by_source.pop(source, None)
+            by_source.update((h.source, h) for h in put)
+            return list(by_source.values())
+    return store.heads()

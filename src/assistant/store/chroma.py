@@ -264,17 +264,18 @@ class ChromaStore:
             if len(got["ids"]) < MAX_RECORDS_PER_CALL:
                 return
 
-    def changes_since(self, seen: Generation, now: Generation) -> tuple[list[ArticleRecord], list[str]] | None:
-        """Heads written and names removed after ``seen``, when ``now``'s log holds them; else None."""
-        if not can_follow(seen, now):
+    def changes_since(self, log_id: str, number: int, now: Generation) -> tuple[list[ArticleRecord], list[str]] | None:
+        """Heads written and names removed after generation ``number`` of log ``log_id``, when ``now``'s
+        log holds them; else None."""
+        if not can_follow(log_id, number, now):
             return None
-        after = {"$gt": seen.number}
+        after = {"$gt": number}
         put = [ArticleRecord.from_metadata(m) for page in self._pages("articles", ["metadatas"], {"changed": after})
                for m in page["metadatas"]]
         gone = [str(m["source"]) for page in self._pages("meta", ["metadatas"], {"gone": after}) for m in page["metadatas"]]
         # A run that committed meanwhile may have forgotten removals this reader needed.
         latest = self.generation()
-        return (put, gone) if latest is not None and can_follow(seen, latest) else None
+        return (put, gone) if latest is not None and can_follow(log_id, number, latest) else None
 
     def delete_articles(self, article_ids: list[str]) -> None:
         """Chunks, texts and sentences of articles that no head names any more."""

@@ -37,9 +37,12 @@ CREATE TABLE IF NOT EXISTS gone (source TEXT PRIMARY KEY, generation INTEGER NOT
 CREATE TABLE IF NOT EXISTS tag (one INTEGER PRIMARY KEY CHECK (one = 1), generation TEXT, horizon INTEGER);
 CREATE TABLE IF NOT EXISTS writes (one INTEGER PRIMARY KEY CHECK (one = 1), token TEXT);
 CREATE TABLE IF NOT EXISTS total (one INTEGER PRIMARY KEY CHECK (one = 1), generation TEXT, live_chunks INTEGER);
+CREATE TABLE IF NOT EXISTS log (one INTEGER PRIMARY KEY CHECK (one = 1), log_id TEXT, number INTEGER);
 """
 # ``writes``: a new random token at every write (a reader's too): the writer's memory copy is
 # the copy on disk only while the token is the one of its own last write.
+# ``log``: the store's change log and generation the rows are the state of (``change_log``), trusted
+# or not: rows are only written after a commit, so a killed run leaves them as they were.
 # ``total``: the live articles' chunks at a generation (what every run reports), kept by each
 # write from the rows it changes: summing 100,000 rows costs 15 ms, a third of what a whole run
 # by file event costs there.
@@ -124,6 +127,21 @@ class HeadsCache:
     def load(self, generation: Generation | None) -> list[ArticleRecord] | None:
         """The heads of ``generation``, or None when the copy is not that generation's."""
         return self._read(generation, lambda db, _h: _every_head(db))
+
+    def load_older(self) -> tuple[str, int, list[ArticleRecord]] | None:
+        """Whatever generation the copy holds, trusted or not: ``(log_id, number, heads)``, for a
+        catch-up from the store's change log; None without a copy, or one of no log."""
+        db = self._connect(create=False)
+        if db is None:
+            return None
+        try:
+            with db:
+                row = db.execute("SELECT log_id, number FROM log").fetchone()
+                return (row[0], row[1], _every_head(db)) if row is not None and row[0] else None
+        except sqlite3.Error:
+            return None
+        finally:
+            db.close()
 
     def load_by_source(self, generation: Generation | None) -> dict[str, ArticleRecord] | None:
         """:meth:`load` by source name (a new dict: the caller may change it); from memory when kept."""
@@ -235,6 +253,7 @@ class HeadsCache:
             if db.execute("DELETE FROM gone WHERE generation <= ?", (number - KEEP_GONE,)).rowcount:
                 horizon = max(horizon, number - KEEP_GONE)
             db.execute("INSERT OR REPLACE INTO tag (one, generation, horizon) VALUES (1, ?, ?)", (_tag(generation), horizon))
+            db.execute("INSERT OR REPLACE INTO log (one, log_id, number) VALUES (1, ?, ?)", (generation.log_id, number))
             total = _sum_live(db) if before is None else before + _sum_live(db, touched)  # a whole sum only without a base total
             db.execute("INSERT OR REPLACE INTO total (one, generation, live_chunks) VALUES (1, ?, ?)", (_tag(generation), total))
 

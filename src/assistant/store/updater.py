@@ -34,7 +34,7 @@ from ..embeddings import TokenAwareEmbeddings, canonical_name, load_model
 from ..errors import IndexMismatchError, SourceError
 from ..models import Article, Chunk, IndexReport, Problem
 from ..text import unreadable_note
-from .change_log import next_log
+from .change_log import every_head, next_log
 from .chroma import ChromaStore
 from .collector import collector_paused
 from .heads_cache import HeadsCache
@@ -123,7 +123,7 @@ class Updater:
         # before packs is repacked first, which changes the counts: then counted after it).
         counted = counts_in_background(store) if old_gen is not None and not store.legacy_sentence_articles(limit=1) else None
         cached = self.heads_cache.load_by_source(old_gen)  # this machine's copy, when it is of the store's generation
-        old = cached if cached is not None else {h.source: h for h in store.heads()}
+        old = cached if cached is not None else {h.source: h for h in every_head(store, self.heads_cache, old_gen)}
         self._number = (old_gen.number if old_gen else 0) + 1
         repacked = repack_sentences(store, self.heads_cache, old, self._number) if counted is None else False  # no re-embedding
         heads: dict[str, ArticleRecord] = {}
