@@ -284,12 +284,17 @@ def test_a_run_after_one_stopped_before_its_commit_reads_the_changes_from_the_lo
         raise RuntimeError("stopped before the commit")
 
     monkeypatch.setattr(ChromaStore, "commit", stopped)
+    number = IndexStore(config).store.generation().number
     with pytest.raises(RuntimeError):
         IndexStore(config).update()
     monkeypatch.setattr(ChromaStore, "commit", commit)
     monkeypatch.setattr(ChromaStore, "heads", lambda _store: pytest.fail("the run listed every head"))
+    # A reader meanwhile reads the same copy and changes: it must not make the copy current again,
+    # or the next run would find nothing to commit and replicas would never see the stopped run's work.
+    assert Assistant(config).search("Une phrase ajoutée pour ce test", 1)[0].source == "zz-extra.txt"
     report = IndexStore(config).update()
     assert report.removed == [] and report.added == []  # both done by the stopped run, now committed
+    assert IndexStore(config).store.generation().number == number + 1
     reader = Assistant(config)  # this machine's copy is trusted again: nothing listed either
     assert sorted(a.source for a in reader.articles()) == sorted(p.name for p in config.sources_dir.iterdir())
     assert reader.search("Une phrase ajoutée pour ce test", 1)[0].source == "zz-extra.txt"

@@ -76,7 +76,8 @@ def test_add_edit_delete_reach_a_running_reader(writer: Config, tmp_path: Path, 
     assert remote.search(QUESTION, 3)  # warm: the reader holds a view of the server
     # From now on it follows the store's change log: listing every head again (66 s at 100,000
     # articles) would fail the test.
-    monkeypatch.setattr(remote.retriever.store, "heads", lambda: pytest.fail("the reader listed every head again"))
+    for store in (remote.retriever.store, remote.store.store):  # the reader's, and the article list's
+        monkeypatch.setattr(store, "heads", lambda: pytest.fail("the reader listed every head again"))
     path = writer.sources_dir / "wind.txt"
     try:
         path.write_text(WIND, encoding="utf-8")
@@ -108,7 +109,8 @@ def test_a_replica_that_restarts_reads_its_copy_of_the_heads_and_the_changes_sin
         path.write_text(WIND, encoding="utf-8")
         assert IndexStore(writer).update().added == ["wind.txt"]
         again = reader(writer, tmp_path)  # the replica restarted: a new process, the same folder
-        monkeypatch.setattr(again.retriever.store, "heads", lambda: pytest.fail("the replica listed every head again"))
+        for store in (again.retriever.store, again.store.store):
+            monkeypatch.setattr(store, "heads", lambda: pytest.fail("the replica listed every head again"))
         assert again.search("How many turbines will the Brittany wind farm have?", 1)[0].source == "wind.txt"
         assert sorted(a.source for a in again.articles()) == sorted([*(p.name for p in seed_files()), "wind.txt"])
     finally:

@@ -14,7 +14,7 @@ import pytest
 
 from assistant.config import Config
 from assistant.store import ArticleRecord, ArticleSentences, ChromaStore, ChunkRecord, FileStat, Generation, open_store
-from assistant.store.chroma import KINDS, SYNC_THRESHOLD
+from assistant.store.chroma import _REMOVED_PREFIX, KINDS, SYNC_THRESHOLD, head_id
 from assistant.store.sentence_packs import pack, pack_count, per_pack
 from assistant.store.records import MAX_DOCUMENT_BYTES, MAX_METADATA_CHARS, MAX_RECORDS_PER_CALL, StoreSettings
 from tests.chroma_server import ChromaServer
@@ -130,17 +130,24 @@ def test_a_reader_behind_reads_what_changed_since_its_generation_from_the_log(st
     store.commit(gens[3])
     put, gone = store.changes_since("log-a", 2, gens[3])
     assert [(h.source, h.article_id) for h in put] == [("c.txt", "c3")] and gone == []
-    put, gone = store.changes_since("log-a", 1, gens[3])  # removed, then put: a reader applies them in that order
-    assert ("c.txt", "c3") in [(h.source, h.article_id) for h in put] and gone == ["c.txt"]
+    put, gone = store.changes_since("log-a", 1, gens[3])  # removed, then put back: only the new head
+    assert ("c.txt", "c3") in [(h.source, h.article_id) for h in put] and gone == []
+
+    # A run killed between marking a name removed and deleting its head: the head is still there,
+    # so a reader must keep it (as a full listing would), and the next run removes it properly.
+    store.put_heads([head("d.txt", "d")], 1)  # a head written long ago
+    store._col("meta").upsert(ids=[_REMOVED_PREFIX + head_id("d.txt")], embeddings=[[1.0]], metadatas=[{"source": "d.txt", "gone": 3}])
+    put, gone = store.changes_since("log-a", 2, gens[3])
+    assert [h.source for h in put] == ["c.txt"] and gone == []
 
     # Another log (a rebuilt store), or removals forgotten past the reader: it must list every head.
     assert store.changes_since("log-b", 1, gens[3]) is None
     assert store.changes_since("", 1, gens[3]) is None
     forgot = Generation(4, settings, None, log_id="log-a", log_from=3)
     store.commit(forgot)
-    assert store.counts(("meta",)) == {"meta": 2}  # the marker and c.txt's removal
+    assert store.counts(("meta",)) == {"meta": 3}  # the marker, c.txt's and d.txt's removals
     store.forget_removals(3)
-    assert store.counts(("meta",)) == {"meta": 1}
+    assert store.counts(("meta",)) == {"meta": 2}  # c.txt's, of generation 2, is forgotten
     assert store.changes_since("log-a", 1, forgot) is None
     assert store.changes_since("log-a", 2, forgot) == ([head("c.txt", "c3")], [])
 

@@ -304,6 +304,52 @@ def test_json_api_names_bad_input_and_bounds_sizes(server: Server) -> None:
     assert server.proc.poll() is None
 
 
+def peak_mb(server: Server) -> int:
+    """The server process's peak resident memory so far (VmHWM)."""
+    with open(f"/proc/{server.proc.pid}/status", encoding="ascii") as status:
+        return int(next(line for line in status if line.startswith("VmHWM")).split()[1]) // 1024
+
+
+def test_a_streamed_upload_ten_times_the_limit_is_cut_off_and_the_server_stays_small(
+    seed_index: Config, tmp_path: Path
+) -> None:
+    """A body sent in chunks (no Content-Length) is counted as it arrives: the server refuses it at
+    its limit (20 files of 1 MB here), holds none of it in memory and writes nothing."""
+    import httpx
+
+    srv = start_server(private_copy(seed_index, tmp_path), tmp_path / "serve.log", "--max-upload-mb", "1")
+    try:
+        limit = 20 * 1_000_000 + 100_000
+        before = sorted(p.name for p in srv.config.sources_dir.iterdir())
+        peak_before = peak_mb(srv)
+        sent = 0
+        chunk = b"x" * 1_000_000
+
+        def body() -> Iterator[bytes]:
+            nonlocal sent
+            yield b'--b\r\nContent-Disposition: form-data; name="files"; filename="huge.txt"\r\nContent-Type: text/plain\r\n\r\n'
+            for _ in range(10 * limit // len(chunk)):
+                sent += len(chunk)
+                yield chunk
+            yield b"\r\n--b--\r\n"
+
+        try:
+            answer = httpx.post(srv.url + "api/articles", content=body(), timeout=120,
+                                headers={"content-type": "multipart/form-data; boundary=b"})
+            refused = answer.status_code == 413 and "request body over" in answer.json()["detail"]
+        except (httpx.WriteError, httpx.RemoteProtocolError, httpx.ReadError):  # it closed the connection instead
+            refused = True
+        # 413 from the counting middleware, not the 400 of the upload's own per-file check: the body
+        # was refused as it arrived (uvicorn then drains what the client still sends, holding none of it).
+        assert refused and sent > limit
+        assert srv.proc.poll() is None
+        assert peak_mb(srv) - peak_before < 100  # 201 MB were sent: none of it is held
+        assert sorted(p.name for p in srv.config.sources_dir.iterdir()) == before
+        assert api(srv, "GET", "status").status_code == 200
+    finally:
+        srv.stop()
+
+
 def test_json_api_uploads_lists_and_deletes_articles(server: Server, tmp_path: Path) -> None:
     text = "Le sémaphore du Créac'h\n\nLe sémaphore du Créac'h a été repeint en 2026 pour 61 000 euros.\n"
     started = time.perf_counter()

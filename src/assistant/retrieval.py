@@ -227,7 +227,8 @@ class Retriever:
         except (Timeout, OSError):  # a writer is at work, or the folder is read-only: no copy this time
             return
         try:
-            if self.store.generation() == generation:
+            # Not over a killed run's copy: trusted again, it would let the next run find nothing to commit.
+            if self.store.generation() == generation and not self._heads_cache.writer_pending():
                 self._heads_cache.store(generation, heads, [], whole=True)
         finally:
             lock.release()

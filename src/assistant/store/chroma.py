@@ -246,8 +246,9 @@ class ChromaStore:
             ))
 
     def delete_heads(self, sources: list[str], generation: int) -> None:
-        """The heads go; their names are remembered as removed by ``generation`` (before: a killed run
-        leaves a name marked removed that may still have a head, which a reader reads as removed then put)."""
+        """The heads go; their names are remembered as removed by ``generation``. The record comes
+        first: a run killed between the two leaves a head marked removed, which ``changes_since``
+        does not report as removed while the head is there (the next run then removes it)."""
         for batch in _slices(sources):
             self._call(lambda: self._col("meta").upsert(
                 ids=[_REMOVED_PREFIX + head_id(s) for s in batch], embeddings=[_NO_VECTOR] * len(batch),
@@ -272,7 +273,12 @@ class ChromaStore:
         after = {"$gt": number}
         put = [ArticleRecord.from_metadata(m) for page in self._pages("articles", ["metadatas"], {"changed": after})
                for m in page["metadatas"]]
-        gone = [str(m["source"]) for page in self._pages("meta", ["metadatas"], {"gone": after}) for m in page["metadatas"]]
+        removed = {i.removeprefix(_REMOVED_PREFIX): str(m["source"]) for page in self._pages("meta", ["metadatas"], {"gone": after})
+                   for i, m in zip(page["ids"], page["metadatas"])}
+        still = set()  # heads whose removal a killed run marked but never made
+        for ids in _slices(list(removed)):
+            still.update(self._call(lambda: self._col("articles").get(ids=ids, include=[]))["ids"])
+        gone = [source for head, source in removed.items() if head not in still]
         # A run that committed meanwhile may have forgotten removals this reader needed.
         latest = self.generation()
         return (put, gone) if latest is not None and can_follow(log_id, number, latest) else None

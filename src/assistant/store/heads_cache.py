@@ -112,7 +112,7 @@ class HeadsCache:
             db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
             if db.execute("PRAGMA user_version").fetchone()[0] != _VERSION:
                 db.executescript("DROP TABLE IF EXISTS head; DROP TABLE IF EXISTS gone; DROP TABLE IF EXISTS tag; "
-                                 f"DROP TABLE IF EXISTS total; PRAGMA user_version = {_VERSION};")
+                                 f"DROP TABLE IF EXISTS total; DROP TABLE IF EXISTS log; PRAGMA user_version = {_VERSION};")
             try:
                 db.executescript(_SCHEMA)
             except sqlite3.OperationalError:
@@ -221,6 +221,21 @@ class HeadsCache:
                 return fn(db, row[1])
         except (sqlite3.Error, ValueError, KeyError, TypeError):
             return None
+        finally:
+            db.close()
+
+    def writer_pending(self) -> bool:
+        """Whether a run on this machine began writing and did not commit (killed): its next run
+        must see the store as changed, so no reader may tag the copy as current meanwhile."""
+        db = self._connect(create=False)
+        if db is None:
+            return False
+        try:
+            with db:
+                row = db.execute("SELECT generation FROM tag").fetchone()
+                return row is not None and row[0] is None
+        except sqlite3.Error:
+            return False
         finally:
             db.close()
 
