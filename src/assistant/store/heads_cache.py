@@ -131,17 +131,11 @@ class HeadsCache:
     def load_older(self) -> tuple[str, int, list[ArticleRecord]] | None:
         """Whatever generation the copy holds, trusted or not: ``(log_id, number, heads)``, for a
         catch-up from the store's change log; None without a copy, or one of no log."""
-        db = self._connect(create=False)
-        if db is None:
-            return None
-        try:
-            with db:
-                row = db.execute("SELECT log_id, number FROM log").fetchone()
-                return (row[0], row[1], _every_head(db)) if row is not None and row[0] else None
-        except sqlite3.Error:
-            return None
-        finally:
-            db.close()
+        def older(db: sqlite3.Connection) -> tuple[str, int, list[ArticleRecord]] | None:
+            row = db.execute("SELECT log_id, number FROM log").fetchone()
+            return (row[0], row[1], _every_head(db)) if row is not None and row[0] else None
+
+        return self._read_any(older)
 
     def load_by_source(self, generation: Generation | None) -> dict[str, ArticleRecord] | None:
         """:meth:`load` by source name (a new dict: the caller may change it); from memory when kept."""
@@ -210,15 +204,21 @@ class HeadsCache:
         """``fn(db, horizon)`` when the copy is tagged ``generation``; None otherwise or on any read error."""
         if generation is None:
             return None
+
+        def tagged(db: sqlite3.Connection) -> T | None:
+            row = db.execute("SELECT generation, horizon FROM tag").fetchone()
+            return None if row is None or row[0] != _tag(generation) else fn(db, row[1])
+
+        return self._read_any(tagged)
+
+    def _read_any(self, fn: Callable[[sqlite3.Connection], T]) -> T | None:
+        """``fn(db)`` on the copy as it is, trusted or not; None without a copy or on any read error."""
         db = self._connect(create=False)
         if db is None:
             return None
         try:
             with db:
-                row = db.execute("SELECT generation, horizon FROM tag").fetchone()
-                if row is None or row[0] != _tag(generation):
-                    return None
-                return fn(db, row[1])
+                return fn(db)
         except (sqlite3.Error, ValueError, KeyError, TypeError):
             return None
         finally:
@@ -227,17 +227,11 @@ class HeadsCache:
     def writer_pending(self) -> bool:
         """Whether a run on this machine began writing and did not commit (killed): its next run
         must see the store as changed, so no reader may tag the copy as current meanwhile."""
-        db = self._connect(create=False)
-        if db is None:
-            return False
-        try:
-            with db:
-                row = db.execute("SELECT generation FROM tag").fetchone()
-                return row is not None and row[0] is None
-        except sqlite3.Error:
-            return False
-        finally:
-            db.close()
+        def pending(db: sqlite3.Connection) -> bool:
+            row = db.execute("SELECT generation FROM tag").fetchone()
+            return row is not None and row[0] is None
+
+        return bool(self._read_any(pending))
 
     def untrust(self) -> None:
         """Before a run writes its first head: until it commits, the copy is not trusted."""
