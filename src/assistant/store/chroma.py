@@ -36,6 +36,7 @@ from .sentence_packs import from_rows, pack, pack_ids, unpack
 T = TypeVar("T")
 _NO_VECTOR = [1.0]
 _GENERATION_ID = "generation"
+LOCAL_READ_PAGE = 5000  # records per paged read, but on Chroma Cloud (``_pages``)
 _REMOVED_PREFIX = "removed:"  # + the head's id: a name removed (``change_log``), in NAME-meta
 KINDS = ("articles", "chunks", "texts", "sentences", "meta")
 _SUFFIX = {"sentences": "sentence-packs"}
@@ -154,12 +155,15 @@ class ChromaStore:
         return (self._legacy_sentences() or _NO_LEGACY_ROWS) if legacy else self._col(kind)
 
     def _pages(self, kind: str, include: list[str], where: dict[str, Any] | None = None, legacy: bool = False) -> Iterator[dict[str, Any]]:
+        # Each page skips ``offset`` records again: listing 100,000 heads took 81 s in pages of 300
+        # and 21 s in pages of 5,000. Only Chroma Cloud holds reads to 300 records.
+        size = MAX_RECORDS_PER_CALL if self.client.is_cloud else LOCAL_READ_PAGE
         offset = 0
         while True:
-            page = self._call(lambda: self._lookup(kind, legacy).get(where=where, include=include, limit=MAX_RECORDS_PER_CALL, offset=offset))
+            page = self._call(lambda: self._lookup(kind, legacy).get(where=where, include=include, limit=size, offset=offset))
             yield page
             offset += len(page["ids"])
-            if len(page["ids"]) < MAX_RECORDS_PER_CALL:
+            if len(page["ids"]) < size:
                 return
 
     # --- generation ----------------------------------------------------------

@@ -60,6 +60,13 @@ class StoreClient:
         return self.config.chroma_url
 
     @property
+    def is_cloud(self) -> bool:
+        """Chroma Cloud, whose quotas cap every read and write at 300 records."""
+        if not self.url:
+            return False
+        return (urlparse(self.url if "://" in self.url else f"http://{self.url}").hostname or "") in CLOUD_HOSTS
+
+    @property
     def location(self) -> str:
         return self.url or str(Path(self.config.index_dir) / "chroma")
 
@@ -133,7 +140,7 @@ class StoreClient:
         if not self.url:
             return chromadb.PersistentClient(path=self.location, settings=settings, **tenancy)
         parsed = urlparse(self.url if "://" in self.url else f"http://{self.url}")
-        if (parsed.hostname or "") in CLOUD_HOSTS:
+        if self.is_cloud:
             return chromadb.CloudClient(api_key=c.chroma_token, settings=settings, **tenancy)
         headers = {"Authorization": f"Bearer {c.chroma_token}"} if c.chroma_token else None
         ssl = parsed.scheme == "https"
