@@ -278,6 +278,7 @@ def test_a_run_after_one_stopped_before_its_commit_reads_the_changes_from_the_lo
     extra = seed_files()[0].read_text(encoding="utf-8") + "\nUne phrase ajoutée pour ce test.\n"
     (config.sources_dir / "zz-extra.txt").write_text(extra, encoding="utf-8")
     (config.sources_dir / seed_files()[1].name).unlink()
+    removed_id = next(h.article_id for h in IndexStore(config).heads() if h.source == seed_files()[1].name)
     commit = ChromaStore.commit
 
     def stopped(_store: ChromaStore, _generation: object) -> None:
@@ -295,6 +296,9 @@ def test_a_run_after_one_stopped_before_its_commit_reads_the_changes_from_the_lo
     report = IndexStore(config).update()
     assert report.removed == [] and report.added == []  # both done by the stopped run, now committed
     assert IndexStore(config).store.generation().number == number + 1
+    # The stopped run removed the head but not yet the article's records (that comes after a commit):
+    # the run that commits its work removes them.
+    assert removed_id not in IndexStore(config).store.article_ids_with("chunks")
     reader = Assistant(config)  # this machine's copy is trusted again: nothing listed either
     assert sorted(a.source for a in reader.articles()) == sorted(p.name for p in config.sources_dir.iterdir())
     assert reader.search("Une phrase ajoutée pour ce test", 1)[0].source == "zz-extra.txt"

@@ -43,6 +43,13 @@ def can_follow(log_id: str, number: int, now: Generation) -> bool:
 def every_head(store: Store, copy: HeadsCache, now: Generation | None) -> list[ArticleRecord]:
     """Every head of the store at ``now``: this machine's older copy plus the changes the log holds
     since (a replica that restarts, a writer after a killed run), or else every head listed."""
+    return heads_and_replaced(store, copy, now)[0]
+
+
+def heads_and_replaced(store: Store, copy: HeadsCache, now: Generation | None) -> tuple[list[ArticleRecord], set[str]]:
+    """:func:`every_head`, and the article ids that the copy's heads named and the changes since
+    removed or replaced: after a killed run (which removes heads before its commit, and their
+    articles' records only after it), the records no head names any more are among these."""
     older = copy.load_older() if now is not None else None
     if older is not None:
         log_id, number, heads = older
@@ -50,8 +57,9 @@ def every_head(store: Store, copy: HeadsCache, now: Generation | None) -> list[A
         if changes is not None:
             put, gone = changes
             by_source = {h.source: h for h in heads}
+            replaced = {by_source[s].article_id for s in [*gone, *(h.source for h in put)] if s in by_source}
             for source in gone:  # before the heads put: a name removed, then indexed again
                 by_source.pop(source, None)
             by_source.update((h.source, h) for h in put)
-            return list(by_source.values())
-    return store.heads()
+            return list(by_source.values()), replaced
+    return store.heads(), set()

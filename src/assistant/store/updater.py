@@ -34,7 +34,7 @@ from ..embeddings import TokenAwareEmbeddings, canonical_name, load_model
 from ..errors import IndexMismatchError, SourceError
 from ..models import Article, Chunk, IndexReport, Problem
 from ..text import unreadable_note
-from .change_log import every_head, next_log
+from .change_log import heads_and_replaced, next_log
 from .chroma import ChromaStore
 from .collector import collector_paused
 from .heads_cache import HeadsCache
@@ -106,6 +106,7 @@ class Updater:
         self._pending_sentences: list[tuple[str, ArticleSentences]] = []
         self.heads_cache = heads_cache or HeadsCache(config.index_dir, config.collection)
         self._number = 1  # the generation this run commits, if it changes anything (set by each run)
+        self._replaced: set[str] = set()  # articles a killed run's changes may have left without a head
 
     @property
     def embedder(self) -> TokenAwareEmbeddings:
@@ -123,7 +124,11 @@ class Updater:
         # before packs is repacked first, which changes the counts: then counted after it).
         counted = counts_in_background(store) if old_gen is not None and not store.legacy_sentence_articles(limit=1) else None
         cached = self.heads_cache.load_by_source(old_gen)  # this machine's copy, when it is of the store's generation
-        old = cached if cached is not None else {h.source: h for h in every_head(store, self.heads_cache, old_gen)}
+        if cached is not None:
+            old = cached
+        else:  # a new machine, or the run after a killed one: what that run left is cleared below
+            listed, self._replaced = heads_and_replaced(store, self.heads_cache, old_gen)
+            old = {h.source: h for h in listed}
         self._number = (old_gen.number if old_gen else 0) + 1
         repacked = repack_sentences(store, self.heads_cache, old, self._number) if counted is None else False  # no re-embedding
         heads: dict[str, ArticleRecord] = {}
@@ -281,7 +286,7 @@ class Updater:
         self._cache_heads(generation, old_gen, settled, heads, put, removed)
         # After the commit: content that no head names any more. Only an article that a removed or
         # changed name held can be gone; nearly every run has none to look for among 100,000 heads.
-        was = {old[s].article_id for s in removed} | {old[h.source].article_id for h in put if h.source in old}
+        was = {old[s].article_id for s in removed} | {old[h.source].article_id for h in put if h.source in old} | self._replaced
         gone = sorted(was - {h.article_id for h in heads.values()}) if was else []
         if gone:
             store.delete_articles(gone)
