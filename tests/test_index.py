@@ -288,7 +288,7 @@ def test_interrupted_first_run_is_resumed_not_refused(seed_index: Config, tmp_pa
         index_dir=copy_index(seed_index.index_dir, tmp_path / "index"),
     )
     store = IndexStore(config).store
-    store.delete_heads([h.source for h in store.heads()], 99)
+    store.delete_heads(store.heads(), 99)
     store._col("meta").delete(ids=["generation"])
     assert not IndexStore(config).exists()
     assert IndexStore(config).status().articles == 0

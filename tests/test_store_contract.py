@@ -112,7 +112,7 @@ def test_heads_are_listed_in_pages_and_deleted_by_source(store: ChromaStore) -> 
     heads = [head(f"dir/{i:04d}.txt", f"id{i}") for i in range(MANY)]
     store.put_heads(heads, 1)
     assert sorted(store.heads(), key=lambda h: h.source) == heads
-    store.delete_heads([h.source for h in heads[:MAX_RECORDS_PER_CALL + 1]], 2)
+    store.delete_heads(heads[:MAX_RECORDS_PER_CALL + 1], 2)
     assert sorted(store.heads(), key=lambda h: h.source) == heads[MAX_RECORDS_PER_CALL + 1 :]
 
 
@@ -123,8 +123,10 @@ def test_a_reader_behind_reads_what_changed_since_its_generation_from_the_log(st
     store.put_heads([head("a.txt", "a"), head("b.txt", "b"), head("c.txt", "c")], 1)
     store.commit(gens[1])
     store.put_heads([head("b.txt", "b2"), *many], 2)  # an edit, and more new names than one call returns
-    store.delete_heads(["c.txt"], 2)
+    store.delete_heads([head("c.txt", "c")], 2)
+    assert store.removed_after(1) == {"c"}  # before the commit: what a killed run would leave to clear
     store.commit(gens[2])
+    assert store.removed_after(2) == set()
     put, gone = store.changes_since("log-a", 1, gens[2])
     assert sorted(h.source for h in put) == ["b.txt", *(h.source for h in many)] and gone == ["c.txt"]
     assert next(h for h in put if h.source == "b.txt").article_id == "b2"

@@ -62,4 +62,5 @@ def heads_and_replaced(store: Store, copy: HeadsCache, now: Generation | None) -
                 by_source.pop(source, None)
             by_source.update((h.source, h) for h in put)
             return list(by_source.values()), replaced
-    return store.heads(), set()
+    # No copy to compare with: at least the heads a killed run removed are named by the log.
+    return store.heads(), store.removed_after(now.number) if now is not None else set()

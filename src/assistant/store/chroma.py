@@ -249,16 +249,22 @@ class ChromaStore:
                 documents=[h.source for h in batch], metadatas=[{**h.to_metadata(), "changed": generation} for h in batch],
             ))
 
-    def delete_heads(self, sources: list[str], generation: int) -> None:
+    def delete_heads(self, heads: list[ArticleRecord], generation: int) -> None:
         """The heads go; their names are remembered as removed by ``generation``. The record comes
         first: a run killed between the two leaves a head marked removed, which ``changes_since``
         does not report as removed while the head is there (the next run then removes it)."""
-        for batch in _slices(sources):
+        for batch in _slices(heads):
             self._call(lambda: self._col("meta").upsert(
-                ids=[_REMOVED_PREFIX + head_id(s) for s in batch], embeddings=[_NO_VECTOR] * len(batch),
-                metadatas=[{"source": capped(s), "gone": generation} for s in batch],
+                ids=[_REMOVED_PREFIX + head_id(h.source) for h in batch], embeddings=[_NO_VECTOR] * len(batch),
+                metadatas=[{"source": capped(h.source), "article_id": h.article_id, "gone": generation} for h in batch],
             ))
-            self._call(lambda: self._col("articles").delete(ids=[head_id(s) for s in batch]))
+            self._call(lambda: self._col("articles").delete(ids=[head_id(h.source) for h in batch]))
+
+    def removed_after(self, number: int) -> set[str]:
+        """The article ids of heads removed by runs after generation ``number``: with the marker at
+        ``number``, a run that was killed before its commit (its articles' records are still there)."""
+        return {str(m.get("article_id") or "") for page in self._pages("meta", ["metadatas"], {"gone": {"$gt": number}})
+                for m in page["metadatas"]} - {""}
 
     def forget_removals(self, before: int) -> None:
         """Names removed by generations before ``before``: a reader that far behind lists every head."""

@@ -231,11 +231,16 @@ class HeadsCache:
             row = db.execute("SELECT generation FROM tag").fetchone()
             return row is not None and row[0] is None
 
-        return bool(self._read_any(pending))
+        if not self.path.is_file():
+            return False
+        answer = self._read_any(pending)
+        return True if answer is None else answer  # a copy it cannot read: assume the worst
 
     def untrust(self) -> None:
-        """Before a run writes its first head: until it commits, the copy is not trusted."""
-        self._write(lambda db: db.execute("UPDATE tag SET generation = NULL"))
+        """Before a run writes its first head: until it commits, the copy is not trusted (a tag
+        row is made if there was none, so that a new machine's killed run is seen as pending)."""
+        self._write(lambda db: db.execute(
+            "INSERT INTO tag (one, generation, horizon) VALUES (1, NULL, NULL) ON CONFLICT(one) DO UPDATE SET generation = NULL"))
 
     def store(self, generation: Generation, put: list[ArticleRecord], deleted: list[str], whole: bool,
               base: Generation | None = None) -> None:

@@ -124,6 +124,7 @@ class Updater:
         # before packs is repacked first, which changes the counts: then counted after it).
         counted = counts_in_background(store) if old_gen is not None and not store.legacy_sentence_articles(limit=1) else None
         cached = self.heads_cache.load_by_source(old_gen)  # this machine's copy, when it is of the store's generation
+        self._replaced = set()
         if cached is not None:
             old = cached
         else:  # a new machine, or the run after a killed one: what that run left is cleared below
@@ -198,6 +199,7 @@ class Updater:
             return None
         check_settings(old_gen.settings, self.config, store.location, for_writing=True)
         self._number = old_gen.number + 1
+        self._replaced = set()
         old = self.heads_cache.heads_of(old_gen, sources)
         if old is None:
             return None
@@ -275,7 +277,7 @@ class Updater:
             heads[source] = self._write_article(article, chunks, heads[source])
         self._flush()
         store.put_heads(changed_heads, number)  # renamed duplicates, new stats
-        store.delete_heads(removed, number)
+        store.delete_heads([old[s] for s in removed], number)
         log_id, log_from = next_log(old_gen, number)
         generation = Generation(number, settings_for(self.config, dimension), datetime.now(timezone.utc).isoformat(timespec="seconds"),
                                 log_id=log_id, log_from=log_from)
