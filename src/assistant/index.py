@@ -183,7 +183,10 @@ class IndexStore:
 
     def articles(self) -> list[ArticleInfo]:
         generation = self.generation()
-        heads = self._heads_of(generation) if generation is not None else self.store.heads() if self.store_exists() else []
+        if generation is not None:
+            heads = self._heads_of(generation)
+        else:  # no marker: a store being built, or none at all
+            heads = self.store.heads() if self.store_exists() else []
         return [
             ArticleInfo(h.source, h.title, h.date, h.lang, h.chunks)
             for h in sorted(heads, key=lambda h: h.source)
